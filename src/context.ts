@@ -1,0 +1,110 @@
+import { Address, describe } from "./address";
+import type { Effects } from "./effects";
+import { InvalidArgumentError } from "./errors";
+import { EgressMessage, Message } from "./message";
+import type { WireAddress } from "./wire/codec";
+
+/** The invocation currently running; the batch runner advances it. */
+export interface CurrentInvocation {
+  /** The wire caller of the current message; null or all-empty when it came from an ingress. */
+  caller: WireAddress | null | undefined;
+}
+
+/**
+ * What a function receives besides the message: its own address, the caller, the
+ * address-scoped storage and the means to send messages. Effects take place only if the whole
+ * batch succeeds.
+ *
+ * @typeParam S - the storage's shape, inferred from the specs passed to `bind`
+ */
+export class Context<S extends object = Record<string, unknown>> {
+  readonly #self: Address;
+  readonly #storage: S;
+  readonly #effects: Effects;
+  readonly #invocation: CurrentInvocation;
+  #callerWire: WireAddress | null | undefined = null;
+  #caller: Address | null = null;
+
+  /** Built by the SDK for each batch. */
+  constructor(self: Address, storage: S, effects: Effects, invocation: CurrentInvocation) {
+    this.#self = self;
+    this.#storage = storage;
+    this.#effects = effects;
+    this.#invocation = invocation;
+  }
+
+  /**
+   * The state of this address, one property per declared state: read it, assign it, assign
+   * null (or `delete` it) to clear it. Objects read from it may be edited in place.
+   */
+  get storage(): S {
+    return this.#storage;
+  }
+
+  /** The address of the function instance running. */
+  get self(): Address {
+    return this.#self;
+  }
+
+  /** The address of the function that sent the current message; null for an ingress message. */
+  get caller(): Address | null {
+    const wire = this.#invocation.caller;
+    if (wire !== this.#callerWire) {
+      this.#callerWire = wire;
+      this.#caller =
+        wire && (wire.namespace || wire.type || wire.id) ? Address.fromParts(wire.namespace, wire.type, wire.id) : null;
+    }
+    return this.#caller;
+  }
+
+  /** Sends a message to a function (from `messageBuilder`) or an egress (from an egress builder). */
+  send(message: Message | EgressMessage): void {
+    if (message instanceof Message) {
+      this.#effects.message(message);
+    } else if (message instanceof EgressMessage) {
+      this.#effects.egressMessage(message);
+    } else {
+      throw new InvalidArgumentError(
+        `${this.#self}: send() takes a message from messageBuilder() or an egress message from ` +
+          `egressMessageBuilder()/kafkaEgressMessage()/kinesisEgressMessage() of statefun-ts, got ${describe(message)}`,
+      );
+    }
+  }
+
+  /**
+   * Sends a message after `delay` milliseconds (a non-negative integer). With a
+   * `cancellationToken`, the message can be cancelled while pending.
+   */
+  sendAfter(delay: number, message: Message, cancellationToken?: string): void {
+    if (!(message instanceof Message)) {
+      throw new InvalidArgumentError(
+        `${this.#self}: sendAfter() takes a message from messageBuilder(), got ${describe(message)}`,
+      );
+    }
+    if (typeof delay !== "number" || !Number.isSafeInteger(delay) || delay < 0) {
+      throw new InvalidArgumentError(
+        `${this.#self}: sendAfter() delay must be a non-negative whole number of milliseconds, got ` +
+          `${describe(delay)} (the cluster fails the job on a negative delay)`,
+      );
+    }
+    if (cancellationToken !== undefined && (typeof cancellationToken !== "string" || cancellationToken === "")) {
+      throw new InvalidArgumentError(
+        `${this.#self}: sendAfter() cancellation token must be a non-empty string when given, got ${describe(cancellationToken)}`,
+      );
+    }
+    this.#effects.delayedMessage(delay, message, cancellationToken);
+  }
+
+  /**
+   * Cancels a pending delayed message sent by this address with `cancellationToken`.
+   * A no-op when it was already delivered or never existed.
+   */
+  cancelDelayedMessage(cancellationToken: string): void {
+    if (typeof cancellationToken !== "string" || cancellationToken === "") {
+      throw new InvalidArgumentError(
+        `${this.#self}: cancelDelayedMessage() needs a non-empty token, got ${describe(cancellationToken)}`,
+      );
+    }
+    this.#effects.cancellation(cancellationToken);
+  }
+}

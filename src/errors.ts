@@ -1,0 +1,84 @@
+/**
+ * Every error the SDK raises is a {@link StateFunError}. Three of them are what
+ * `handleRequest` throws, and each carries the HTTP status a server should answer with:
+ * {@link MalformedRequestError} (400), {@link UnknownFunctionError} (404) and
+ * {@link FunctionInvocationError} (500). The cluster retries on 5xx and fails fast on other 4xx,
+ * so a request that can never succeed is a 4xx and a failing function is a 500.
+ */
+export class StateFunError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** The request body is not a usable `ToFunction` (HTTP 400). */
+export class MalformedRequestError extends StateFunError {
+  /** The HTTP status a server answers with. */
+  readonly httpStatus = 400;
+}
+
+/** The request targets a function type that is not bound (HTTP 404). */
+export class UnknownFunctionError extends StateFunError {
+  /** The HTTP status a server answers with. */
+  readonly httpStatus = 404;
+
+  constructor(
+    /** The requested function type, `namespace/name`. */
+    readonly functionType: string,
+    /** The function types bound on this StateFun instance. */
+    readonly boundTypes: readonly string[],
+  ) {
+    super(
+      `no function is bound to ${JSON.stringify(functionType)}; bound types: ` +
+        (boundTypes.length === 0 ? "(none)" : boundTypes.join(", ")) +
+        `. Bind it with sf.bind({ typename: ${JSON.stringify(functionType)}, fn }) or fix the ` +
+        `endpoint's functions pattern in module.yaml`,
+    );
+  }
+}
+
+/**
+ * A bound function threw or rejected while running a batch, or one of its values could not be
+ * encoded (HTTP 500: the cluster retries the batch). Nothing of the batch is applied.
+ */
+export class FunctionInvocationError extends StateFunError {
+  /** The HTTP status a server answers with. */
+  readonly httpStatus = 500;
+
+  constructor(
+    /** The function type, `namespace/name`. */
+    readonly functionType: string,
+    /** The id of the address the batch was for. */
+    readonly id: string,
+    /** What the function threw (or the encoding failure). */
+    override readonly cause: unknown,
+    /** Where it happened, e.g. "invocation 3 of 5". */
+    readonly stage: string,
+  ) {
+    super(
+      `function ${functionType}(${JSON.stringify(id)}) failed at ${stage}: ${causeMessage(cause)}`,
+      { cause },
+    );
+  }
+}
+
+/** A function or state was declared wrongly (raised by `bind`). */
+export class ConfigurationError extends StateFunError {}
+
+/** An SDK call got an argument it cannot use (raised at the call site). */
+export class InvalidArgumentError extends StateFunError {}
+
+/** A state name that the function did not declare was read or written. */
+export class StateAccessError extends StateFunError {}
+
+/** A value's typename differs from the type it was read as. */
+export class TypeMismatchError extends StateFunError {}
+
+/** A value could not be encoded by, or decoded with, its type. */
+export class SerializationError extends StateFunError {}
+
+function causeMessage(cause: unknown): string {
+  if (cause instanceof Error) return `${cause.name === "Error" ? "" : cause.name + ": "}${cause.message}`;
+  return `non-Error value thrown: ${String(cause)}`;
+}

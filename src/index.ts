@@ -1,0 +1,32 @@
+/**
+ * statefun-ts: a TypeScript SDK for Apache Flink Stateful Functions remote functions.
+ * The public API is that of `apache-flink-statefun` 3.3.0, plus long/double types,
+ * `handleRequest`, typed state and typed errors.
+ */
+export { Address } from "./address";
+export { Context } from "./context";
+export { kafkaEgressMessage, kinesisEgressMessage, type KafkaEgressOpts, type KinesisEgressOpts } from "./egress";
+export {
+  ConfigurationError,
+  FunctionInvocationError,
+  InvalidArgumentError,
+  MalformedRequestError,
+  SerializationError,
+  StateAccessError,
+  StateFunError,
+  TypeMismatchError,
+  UnknownFunctionError,
+} from "./errors";
+export { silentLogger, stderrLogger, type Logger } from "./logger";
+export {
+  EgressMessage,
+  egressMessageBuilder,
+  Message,
+  messageBuilder,
+  type EgressOpts,
+  type MessageOpts,
+} from "./message";
+export type { FunctionOpts, StatefulFunction, StorageOf, ValueOf, ValueSpecOpts } from "./spec";
+export { StateFun, type BindOpts, type StateFunOptions } from "./statefun";
+export { Type, type GoogleProtobufClass, type ProtobufJsType } from "./types";
+export type { WireTypedValue } from "./wire/codec";

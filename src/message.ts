@@ -1,0 +1,212 @@
+import { Address, describe, parseTypeName, validateTypeName } from "./address";
+import { InvalidArgumentError, SerializationError, TypeMismatchError } from "./errors";
+import { BOOL_TYPE, DOUBLE_TYPE, FLOAT_TYPE, INT_TYPE, LONG_TYPE, STRING_TYPE, Type } from "./types";
+import { typedValue, typedValueBytes, type WireTypedValue } from "./wire/codec";
+
+/** Encodes `value` with `type` into a TypedValue. */
+export function toTypedValue<T>(value: T, type: Type<T>): WireTypedValue {
+  return typedValue(type.typename, type.serialize(value));
+}
+
+/** A message to or from a function: its target address and a typed value. */
+export class Message {
+  readonly #typedValue: WireTypedValue;
+
+  /**
+   * @param targetAddress - where the message goes (for a received message: the function itself)
+   * @param typedValue - the value as it travels on the wire
+   */
+  constructor(
+    /** The address this message is sent to. */
+    readonly targetAddress: Address,
+    typedValue: WireTypedValue,
+  ) {
+    this.#typedValue = typedValue;
+  }
+
+  /** The typename of the value this message carries. */
+  get valueTypeName(): string {
+    return this.#typedValue.typename;
+  }
+
+  /** A copy of the value's encoded bytes. */
+  get rawValueBytes(): Buffer {
+    if (!this.#typedValue.hasValue) {
+      throw new InvalidArgumentError(`the message to ${this.targetAddress} carries no value`);
+    }
+    return Buffer.from(typedValueBytes(this.#typedValue));
+  }
+
+  /** The value as it travels on the wire (typename, has_value, bytes). */
+  get typedValue(): WireTypedValue {
+    return this.#typedValue;
+  }
+
+  /** Whether the value's typename is `type`'s. */
+  is<T>(type: Type<T>): boolean {
+    return type.typename === this.#typedValue.typename;
+  }
+
+  /**
+   * Decodes the value with `type`; null when the message carries no value.
+   * @throws {@link TypeMismatchError} when the value has another typename.
+   */
+  as<T>(type: Type<T>): T | null {
+    const tv = this.#typedValue;
+    if (!tv.hasValue) return null;
+    if (tv.typename !== type.typename) {
+      throw new TypeMismatchError(
+        `a message to ${this.targetAddress} carries a ${tv.typename} value, not ${type.typename}: ` +
+          `check message.is(type) first, or decode it with a type whose typename is ${JSON.stringify(tv.typename)}` +
+          longHint(tv.typename, type.typename),
+      );
+    }
+    try {
+      return type.deserialize(typedValueBytes(tv));
+    } catch (e) {
+      if (e instanceof SerializationError) {
+        throw new SerializationError(`a message to ${this.targetAddress}: ${e.message}`, { cause: e });
+      }
+      throw e;
+    }
+  }
+
+  /** Whether the value is an `io.statefun.types/string`. */
+  isString(): boolean {
+    return this.is(STRING_TYPE);
+  }
+  /** The value as a string (`io.statefun.types/string`). */
+  asString(): string | null {
+    return this.as(STRING_TYPE);
+  }
+  /** Whether the value is an `io.statefun.types/bool`. */
+  isBoolean(): boolean {
+    return this.is(BOOL_TYPE);
+  }
+  /** The value as a boolean (`io.statefun.types/bool`). */
+  asBoolean(): boolean | null {
+    return this.as(BOOL_TYPE);
+  }
+  /** Whether the value is an `io.statefun.types/float`. */
+  isFloat(): boolean {
+    return this.is(FLOAT_TYPE);
+  }
+  /** The value as a number (`io.statefun.types/float`). */
+  asFloat(): number | null {
+    return this.as(FLOAT_TYPE);
+  }
+  /** Whether the value is an `io.statefun.types/int`. */
+  isInt(): boolean {
+    return this.is(INT_TYPE);
+  }
+  /** The value as a number (`io.statefun.types/int`). */
+  asInt(): number | null {
+    return this.as(INT_TYPE);
+  }
+  /** Whether the value is an `io.statefun.types/long`. */
+  isLong(): boolean {
+    return this.is(LONG_TYPE);
+  }
+  /** The value as a bigint (`io.statefun.types/long`). */
+  asLong(): bigint | null {
+    return this.as<bigint>(LONG_TYPE);
+  }
+  /** Whether the value is an `io.statefun.types/double`. */
+  isDouble(): boolean {
+    return this.is(DOUBLE_TYPE);
+  }
+  /** The value as a number (`io.statefun.types/double`). */
+  asDouble(): number | null {
+    return this.as(DOUBLE_TYPE);
+  }
+}
+
+function longHint(actual: string, wanted: string): string {
+  if (actual === LONG_TYPE.typename && wanted === INT_TYPE.typename) return " (use message.asLong())";
+  if (actual === DOUBLE_TYPE.typename && wanted === FLOAT_TYPE.typename) return " (use message.asDouble())";
+  return "";
+}
+
+/** A message to an egress (a Kafka topic, a Kinesis stream, a playground egress, ...). */
+export class EgressMessage {
+  /**
+   * @param typename - the egress's `namespace/name` as declared in module.yaml
+   * @param typedValue - the record as it travels on the wire
+   */
+  constructor(
+    readonly typename: string,
+    readonly typedValue: WireTypedValue,
+  ) {}
+}
+
+/** Options of {@link messageBuilder}. */
+export interface MessageOpts<T = unknown> {
+  /** The target function type, `namespace/name`. */
+  typename: string;
+  /** The target's id. */
+  id: string;
+  /** The value to send. */
+  value: T;
+  /**
+   * The value's type. When left out, a string is sent as `stringType()`, a safe integer as
+   * `intType()` (or `longType()` outside 32 bits) and a bigint as `longType()`.
+   */
+  valueType?: Type<T>;
+}
+
+/** The type a value is sent as when the caller gave none. */
+function inferType(value: unknown, what: string): Type<unknown> {
+  if (typeof value === "string") return STRING_TYPE as Type<unknown>;
+  if (typeof value === "number" && Number.isSafeInteger(value)) {
+    return (value >= -2147483648 && value <= 2147483647 ? INT_TYPE : LONG_TYPE) as Type<unknown>;
+  }
+  if (typeof value === "bigint") return LONG_TYPE as Type<unknown>;
+  throw new InvalidArgumentError(
+    `${what}: no valueType given and none can be inferred for ${describe(value)}; ` +
+      `pass one, e.g. valueType: StateFun.doubleType() or StateFun.jsonType("example/MyType")`,
+  );
+}
+
+/**
+ * Builds a message to a function.
+ * @throws {@link InvalidArgumentError} on a malformed typename, an empty id or a missing value.
+ */
+export function messageBuilder<T>({ typename, id, value, valueType }: MessageOpts<T>): Message {
+  const target = Address.fromTypeNameId(typename, id);
+  if (value === undefined || value === null) {
+    throw new InvalidArgumentError(`a message to ${target} needs a value, got ${describe(value)}`);
+  }
+  const type = (valueType ?? inferType(value, `a message to ${target}`)) as Type<T>;
+  return new Message(target, toTypedValue(value, type));
+}
+
+/** Options of {@link egressMessageBuilder}. */
+export interface EgressOpts<T = unknown> {
+  /** The egress's `namespace/name`. */
+  typename: string;
+  /** The value to send. */
+  value: T;
+  /** The value's type (required). */
+  valueType: Type<T>;
+}
+
+/**
+ * Builds a message to a generic egress, e.g. a playground egress.
+ * @throws {@link InvalidArgumentError} on a malformed typename, a missing value or type.
+ */
+export function egressMessageBuilder<T>({ typename, value, valueType }: EgressOpts<T>): EgressMessage {
+  validateTypeName(typename);
+  if (value === undefined || value === null) {
+    throw new InvalidArgumentError(`a message to egress ${JSON.stringify(typename)} needs a value, got ${describe(value)}`);
+  }
+  if (valueType === undefined || valueType === null) {
+    throw new InvalidArgumentError(`a message to egress ${JSON.stringify(typename)} needs a valueType`);
+  }
+  return new EgressMessage(typename, toTypedValue(value, valueType));
+}
+
+/** Splits an egress typename into the wire's namespace and type. */
+export function egressParts(message: EgressMessage): { egressNamespace: string; egressType: string } {
+  const { namespace, name } = parseTypeName(message.typename);
+  return { egressNamespace: namespace, egressType: name };
+}

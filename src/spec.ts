@@ -1,0 +1,160 @@
+import { describe, parseTypeName, validateStateTypeName } from "./address";
+import type { Context } from "./context";
+import { ConfigurationError } from "./errors";
+import type { Message } from "./message";
+import { createStorageHandler, type StorageHandler } from "./storage";
+import type { Type } from "./types";
+import { ExpireMode, type WirePersistedValueSpec } from "./wire/codec";
+
+/** A state declaration: `{ name, type, expireAfterCall?, expireAfterWrite? }`. */
+export interface ValueSpecOpts<N extends string = string, T = unknown> {
+  /** The state's name: a letter or `_`, then letters, digits or `_` (the Java SDK's rule). */
+  name: N;
+  /** The state's type; its typename is registered with the cluster and cannot change later. */
+  type: Type<T>;
+  /** Time-to-live in ms, restarted by every invocation of the function for this address. */
+  expireAfterCall?: number;
+  /** Time-to-live in ms, restarted by every write of this state. */
+  expireAfterWrite?: number;
+}
+
+/** The value type a state spec holds. */
+export type ValueOf<S> = S extends ValueSpecOpts<string, infer T> ? T : never;
+
+/** `ctx.storage` for a list of state specs: one property per state, null when it has no value. */
+export type StorageOf<Specs extends readonly ValueSpecOpts[]> = {
+  [S in Specs[number] as S["name"]]: ValueOf<S> | null;
+};
+
+/** A stateful function: called once per message, in order, with the address's context. */
+export type StatefulFunction<S extends object = Record<string, unknown>> = (
+  context: Context<S>,
+  message: Message,
+) => unknown;
+
+/** What `StateFun.bind` takes. */
+export interface FunctionOpts<S extends object = Record<string, unknown>> {
+  /** The function type, `namespace/name`. */
+  typename: string;
+  /** The function; may return a promise (or any thenable), which is awaited. */
+  fn: StatefulFunction<S>;
+  /** The states this function keeps per address. */
+  specs?: readonly ValueSpecOpts[];
+}
+
+const STATE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** A validated state declaration. */
+export class ValueSpec {
+  /** The spec the cluster is asked to register when this state is missing from a request. */
+  readonly wireSpec: WirePersistedValueSpec;
+
+  private constructor(
+    readonly name: string,
+    readonly type: Type<unknown>,
+    readonly expireAfterCall: number | undefined,
+    readonly expireAfterWrite: number | undefined,
+  ) {
+    const ttl =
+      expireAfterWrite !== undefined
+        ? { mode: ExpireMode.AFTER_WRITE, expireAfterMillis: expireAfterWrite }
+        : expireAfterCall !== undefined
+          ? { mode: ExpireMode.AFTER_INVOKE, expireAfterMillis: expireAfterCall }
+          : undefined;
+    this.wireSpec = { stateName: name, typeTypename: type.typename, ...(ttl ? { expirationSpec: ttl } : {}) };
+  }
+
+  /** @throws {@link ConfigurationError} naming the function and the state. */
+  static fromOpts(opts: ValueSpecOpts, functionType: string): ValueSpec {
+    const where = `function ${functionType}`;
+    if (opts === null || typeof opts !== "object") {
+      throw new ConfigurationError(`${where}: a state spec must be { name, type }, got ${describe(opts)}`);
+    }
+    const { name, type, expireAfterCall, expireAfterWrite } = opts;
+    if (typeof name !== "string" || !STATE_NAME.test(name)) {
+      throw new ConfigurationError(
+        `${where}: state name ${describe(name)} is invalid; use a letter or "_" followed by letters, digits ` +
+          `or "_" (e.g. "visits", "cart_v2")`,
+      );
+    }
+    if (!isType(type)) {
+      throw new ConfigurationError(
+        `${where}: state "${name}" needs a type such as StateFun.intType(), got ${describe(type)}`,
+      );
+    }
+    validateStateTypeName(type.typename, `${where}, state "${name}"`);
+    const ttl = (value: number | undefined, field: string): number | undefined => {
+      if (value === undefined || value === null) return undefined;
+      if (!Number.isSafeInteger(value) || value <= 0) {
+        throw new ConfigurationError(
+          `${where}: state "${name}" ${field} must be a positive whole number of milliseconds, got ${describe(value)}`,
+        );
+      }
+      return value;
+    };
+    const afterCall = ttl(expireAfterCall, "expireAfterCall");
+    const afterWrite = ttl(expireAfterWrite, "expireAfterWrite");
+    if (afterCall !== undefined && afterWrite !== undefined) {
+      throw new ConfigurationError(
+        `${where}: state "${name}" sets both expireAfterCall and expireAfterWrite; a state has one TTL mode`,
+      );
+    }
+    return new ValueSpec(name, type, afterCall, afterWrite);
+  }
+}
+
+function isType(value: unknown): value is Type<unknown> {
+  const t = value as Type<unknown> | null | undefined;
+  return (
+    t !== null &&
+    typeof t === "object" &&
+    typeof t.typename === "string" &&
+    typeof t.serialize === "function" &&
+    typeof t.deserialize === "function"
+  );
+}
+
+/** A validated, bound function: what the dispatcher looks up by function type. */
+export class FunctionSpec {
+  /** Index of each state in `valueSpecs`, by name. */
+  readonly stateIndex: ReadonlyMap<string, number>;
+  /** The `ctx.storage` proxy handler shared by every batch of this function. */
+  readonly storageHandler: StorageHandler;
+
+  private constructor(
+    readonly typename: string,
+    readonly fn: StatefulFunction<never>,
+    readonly valueSpecs: readonly ValueSpec[],
+  ) {
+    this.stateIndex = new Map(valueSpecs.map((spec, i) => [spec.name, i]));
+    this.storageHandler = createStorageHandler(this);
+  }
+
+  /** @throws {@link ConfigurationError} with what is wrong and how to fix it. */
+  static fromOpts(opts: FunctionOpts<never>): FunctionSpec {
+    if (opts === null || typeof opts !== "object") {
+      throw new ConfigurationError(`bind() takes { typename, fn, specs? }, got ${describe(opts)}`);
+    }
+    const { typename, fn, specs } = opts;
+    try {
+      parseTypeName(typename);
+    } catch (e) {
+      throw new ConfigurationError(`bind(): ${(e as Error).message}`);
+    }
+    if (typeof fn !== "function") {
+      throw new ConfigurationError(`bind(): function ${typename} needs fn(context, message), got ${describe(fn)}`);
+    }
+    if (specs !== undefined && specs !== null && !Array.isArray(specs)) {
+      throw new ConfigurationError(`bind(): function ${typename}: specs must be an array, got ${describe(specs)}`);
+    }
+    const valueSpecs = (specs ?? []).map((s) => ValueSpec.fromOpts(s, typename));
+    const seen = new Set<string>();
+    for (const spec of valueSpecs) {
+      if (seen.has(spec.name)) {
+        throw new ConfigurationError(`bind(): function ${typename} declares state "${spec.name}" twice`);
+      }
+      seen.add(spec.name);
+    }
+    return new FunctionSpec(typename, fn, valueSpecs);
+  }
+}

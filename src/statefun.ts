@@ -1,0 +1,144 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { FunctionRegistry } from "./dispatch";
+import { ConfigurationError } from "./errors";
+import { handleHttp } from "./http/node-handler";
+import { stderrLogger, type Logger } from "./logger";
+import { handleRequestBytes } from "./request-handler";
+import { FunctionSpec, type FunctionOpts, type StatefulFunction, type StorageOf, type ValueSpecOpts } from "./spec";
+import {
+  BOOL_TYPE,
+  CustomType,
+  DOUBLE_TYPE,
+  FLOAT_TYPE,
+  INT_TYPE,
+  JsonType,
+  LONG_TYPE,
+  ProtobufType,
+  STRING_TYPE,
+  type GoogleProtobufClass,
+  type ProtobufJsType,
+  type Type,
+} from "./types";
+
+/** Options of a {@link StateFun} instance. */
+export interface StateFunOptions {
+  /** Where failures are reported; defaults to JSON lines on stderr. */
+  logger?: Logger;
+}
+
+/** What `bind` takes: the function type, its states, and the function. */
+export interface BindOpts<Specs extends readonly ValueSpecOpts[]> {
+  /** The function type, `namespace/name`. */
+  typename: string;
+  /** The states this function keeps per address; `ctx.storage` is typed from them. */
+  specs?: Specs;
+  /** The function; may return a promise (or any thenable), which is awaited. */
+  fn: StatefulFunction<StorageOf<Specs>>;
+}
+
+/**
+ * A set of bound functions and the endpoint that serves them to a StateFun cluster.
+ *
+ * ```ts
+ * const sf = new StateFun();
+ * sf.bind({ typename: "example/greeter", fn(ctx, msg) { ... } });
+ * http.createServer(sf.handler()).listen(8000);
+ * ```
+ */
+export class StateFun {
+  readonly #functions = new Map<string, FunctionSpec>();
+  readonly #logger: Logger;
+
+  constructor(options: StateFunOptions = {}) {
+    this.#logger = options.logger ?? stderrLogger;
+  }
+
+  /**
+   * Binds a function to a function type. States declared in `specs` appear as properties of
+   * `ctx.storage`.
+   * @throws {@link ConfigurationError} on an invalid typename, state spec, or a type bound twice.
+   */
+  bind<const Specs extends readonly ValueSpecOpts[] = []>(opts: BindOpts<Specs> | FunctionOpts<StorageOf<Specs>>): this {
+    const spec = FunctionSpec.fromOpts(opts as FunctionOpts<never>);
+    if (this.#functions.has(spec.typename)) {
+      throw new ConfigurationError(`bind(): function ${spec.typename} is already bound; bind each type once`);
+    }
+    this.#functions.set(spec.typename, spec);
+    return this;
+  }
+
+  /** The bound function types, `namespace/name`. */
+  get functionTypes(): string[] {
+    return [...this.#functions.keys()];
+  }
+
+  /** The bound functions by type (for servers and the local runtime). */
+  get functions(): FunctionRegistry {
+    return this.#functions;
+  }
+
+  /** `io.statefun.types/int`: a 32-bit integer. */
+  static intType(): Type<number> {
+    return INT_TYPE;
+  }
+  /** `io.statefun.types/long`: a 64-bit integer, read as a bigint. */
+  static longType(): Type<bigint> {
+    return LONG_TYPE;
+  }
+  /** `io.statefun.types/string` */
+  static stringType(): Type<string> {
+    return STRING_TYPE;
+  }
+  /** `io.statefun.types/bool` */
+  static booleanType(): Type<boolean> {
+    return BOOL_TYPE;
+  }
+  /** `io.statefun.types/float`: a 32-bit float. */
+  static floatType(): Type<number> {
+    return FLOAT_TYPE;
+  }
+  /** `io.statefun.types/double`: a 64-bit float. */
+  static doubleType(): Type<number> {
+    return DOUBLE_TYPE;
+  }
+  /** A type whose values are UTF-8 JSON under `typename`. */
+  static jsonType<T = unknown>(typename: string): Type<T> {
+    return new JsonType<T>(typename);
+  }
+  /** A type whose values are protobuf messages of a google-protobuf class or protobufjs type. */
+  static protoType<T>(typename: string, messageType: GoogleProtobufClass<T> | ProtobufJsType<T>): Type<T> {
+    return new ProtobufType<T>(typename, messageType);
+  }
+  /** A type with a serializer and deserializer of your own. */
+  static customType<T>(typename: string, serialize: (value: T) => Buffer, deserialize: (bytes: Buffer) => T): Type<T> {
+    return new CustomType<T>(typename, serialize, deserialize);
+  }
+
+  /**
+   * Handles one request from the cluster: `ToFunction` bytes in, `FromFunction` bytes out.
+   * Rejects with a MalformedRequestError (400), UnknownFunctionError (404) or
+   * FunctionInvocationError (500); never resolves with a partly applied batch.
+   */
+  handleRequest(body: Uint8Array): Promise<Uint8Array> {
+    try {
+      return Promise.resolve(handleRequestBytes(body, this.#functions));
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /** A node:http request listener: `http.createServer(sf.handler())`. */
+  handler(): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
+    return (req, res) => this.handle(req, res);
+  }
+
+  /**
+   * Answers one HTTP request: 200 with the reply bytes, or the error's status with a
+   * plain-text reason (which is also logged).
+   */
+  handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    return handleHttp(req, res, this.#process, this.#logger);
+  }
+
+  readonly #process = (body: Buffer): Buffer | Promise<Buffer> => handleRequestBytes(body, this.#functions);
+}

@@ -1,0 +1,294 @@
+import { describe, validateTypeName } from "./address";
+import { InvalidArgumentError, SerializationError } from "./errors";
+import {
+  BooleanWrapper,
+  DoubleWrapper,
+  FloatWrapper,
+  IntWrapper,
+  LongWrapper,
+  StringWrapper,
+  type LongBits,
+} from "./wire/codec";
+
+/**
+ * A StateFun type: a globally unique typename (`<namespace>/<name>`, shared across languages)
+ * and the codec between values of `T` and bytes.
+ */
+export abstract class Type<T> {
+  readonly #typename: string;
+
+  /** @throws {@link InvalidArgumentError} when `typename` is not `<namespace>/<name>`. */
+  protected constructor(typename: string) {
+    validateTypeName(typename);
+    this.#typename = typename;
+  }
+
+  /** The `<namespace>/<name>` that identifies values of this type on the wire. */
+  get typename(): string {
+    return this.#typename;
+  }
+
+  /** Encodes a value. */
+  abstract serialize(value: T): Buffer;
+
+  /** Decodes bytes previously produced by a `serialize` of the same typename (in any SDK). */
+  abstract deserialize(bytes: Buffer): T;
+}
+
+function encodeError(type: Type<unknown>, value: unknown, problem: string, hint: string): SerializationError {
+  return new SerializationError(`${type.typename} cannot encode ${describe(value)}: ${problem}; ${hint}`);
+}
+
+const INT32_MIN = -2147483648;
+const INT32_MAX = 2147483647;
+const FLOAT32_MAX = 3.4028234663852886e38;
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+
+/** `io.statefun.types/bool` */
+export class BooleanType extends Type<boolean> {
+  static readonly INSTANCE = new BooleanType();
+  private constructor() {
+    super("io.statefun.types/bool");
+  }
+  serialize(value: boolean): Buffer {
+    if (typeof value !== "boolean") {
+      throw encodeError(this, value, "not a boolean", "store true or false");
+    }
+    return BooleanWrapper.encode(value);
+  }
+  deserialize(bytes: Buffer): boolean {
+    return BooleanWrapper.decode(bytes);
+  }
+}
+
+/** `io.statefun.types/int`: a 32-bit signed integer (sfixed32). */
+export class IntType extends Type<number> {
+  static readonly INSTANCE = new IntType();
+  private constructor() {
+    super("io.statefun.types/int");
+  }
+  serialize(value: number): Buffer {
+    if (typeof value !== "number") {
+      throw encodeError(this, value, "not a number", "convert it, or use a type that matches the value");
+    }
+    if (!Number.isInteger(value)) {
+      throw encodeError(this, value, "not an integer", "use StateFun.doubleType() for fractional numbers");
+    }
+    if (value < INT32_MIN || value > INT32_MAX) {
+      throw encodeError(
+        this,
+        value,
+        `outside the 32-bit range ${INT32_MIN}..${INT32_MAX}`,
+        "use StateFun.longType() for larger integers",
+      );
+    }
+    return IntWrapper.encode(value);
+  }
+  deserialize(bytes: Buffer): number {
+    return IntWrapper.decode(bytes);
+  }
+}
+
+/**
+ * `io.statefun.types/long`: a 64-bit signed integer (sfixed64), as Java's `long` and Python's
+ * `int` state. Decodes to a `bigint`; encodes a `bigint` or a safe-integer `number`.
+ */
+export class LongType extends Type<bigint> {
+  static readonly INSTANCE = new LongType();
+  private constructor() {
+    super("io.statefun.types/long");
+  }
+  serialize(value: bigint | number): Buffer {
+    let big: bigint;
+    if (typeof value === "bigint") {
+      big = value;
+    } else if (typeof value === "number" && Number.isSafeInteger(value)) {
+      big = BigInt(value);
+    } else {
+      throw encodeError(
+        this,
+        value,
+        typeof value === "number" ? "a number that is not a safe integer (precision is already lost)" : "not a bigint or number",
+        "pass a bigint, e.g. 9007199254740993n",
+      );
+    }
+    if (big < INT64_MIN || big > INT64_MAX) {
+      throw encodeError(this, value, "outside the 64-bit signed range", "a long holds -(2^63)..2^63-1");
+    }
+    const bits: LongBits = { low: Number(BigInt.asIntN(32, big)), high: Number(BigInt.asIntN(32, big >> 32n)) };
+    return LongWrapper.encode(bits);
+  }
+  deserialize(bytes: Buffer): bigint {
+    const bits = LongWrapper.decode(bytes);
+    return (BigInt(bits.high) << 32n) | BigInt(bits.low >>> 0);
+  }
+}
+
+/** `io.statefun.types/float`: a 32-bit IEEE float (values are rounded to float precision). */
+export class FloatType extends Type<number> {
+  static readonly INSTANCE = new FloatType();
+  private constructor() {
+    super("io.statefun.types/float");
+  }
+  serialize(value: number): Buffer {
+    if (typeof value !== "number") {
+      throw encodeError(this, value, "not a number", "convert it, or use a type that matches the value");
+    }
+    if (Number.isFinite(value) && Math.abs(value) > FLOAT32_MAX) {
+      throw encodeError(this, value, "too large for a 32-bit float", "use StateFun.doubleType()");
+    }
+    return FloatWrapper.encode(value);
+  }
+  deserialize(bytes: Buffer): number {
+    return FloatWrapper.decode(bytes);
+  }
+}
+
+/** `io.statefun.types/double`: a 64-bit IEEE float, JavaScript's own `number`. */
+export class DoubleType extends Type<number> {
+  static readonly INSTANCE = new DoubleType();
+  private constructor() {
+    super("io.statefun.types/double");
+  }
+  serialize(value: number): Buffer {
+    if (typeof value !== "number") {
+      throw encodeError(this, value, "not a number", "convert it, or use a type that matches the value");
+    }
+    return DoubleWrapper.encode(value);
+  }
+  deserialize(bytes: Buffer): number {
+    return DoubleWrapper.decode(bytes);
+  }
+}
+
+/** `io.statefun.types/string`: UTF-8 text. */
+export class StringType extends Type<string> {
+  static readonly INSTANCE = new StringType();
+  private constructor() {
+    super("io.statefun.types/string");
+  }
+  serialize(value: string): Buffer {
+    if (typeof value !== "string") {
+      throw encodeError(this, value, "not a string", "convert it with String(value), or use a matching type");
+    }
+    return StringWrapper.encode(value);
+  }
+  deserialize(bytes: Buffer): string {
+    return StringWrapper.decode(bytes);
+  }
+}
+
+/** A user type whose values are UTF-8 JSON text. */
+export class JsonType<T> extends Type<T> {
+  constructor(typename: string) {
+    super(typename);
+  }
+  serialize(value: T): Buffer {
+    let text: string | undefined;
+    try {
+      text = JSON.stringify(value);
+    } catch (e) {
+      throw encodeError(this, value, `JSON.stringify failed (${(e as Error).message})`, "store plain JSON data");
+    }
+    if (text === undefined) {
+      throw encodeError(this, value, "it has no JSON form", "store plain JSON data");
+    }
+    return Buffer.from(text, "utf8");
+  }
+  deserialize(bytes: Buffer): T {
+    try {
+      return JSON.parse(bytes.toString("utf8")) as T;
+    } catch (e) {
+      throw new SerializationError(
+        `${this.typename}: the ${bytes.length} bytes are not JSON (${(e as Error).message}); ` +
+          `check that the sender encodes this typename as UTF-8 JSON`,
+      );
+    }
+  }
+}
+
+/** A class generated by google-protobuf's protoc plugin. */
+export interface GoogleProtobufClass<T> {
+  deserializeBinary(bytes: Uint8Array): T;
+  prototype: { serializeBinary(): Uint8Array };
+}
+
+/** A protobufjs message type: a reflected `Type` or a class from `pbjs -t static-module`. */
+export interface ProtobufJsType<T> {
+  encode(message: T): { finish(): Uint8Array };
+  decode(bytes: Uint8Array): T;
+}
+
+/** A user type whose values are protobuf messages (google-protobuf classes or protobufjs types). */
+export class ProtobufType<T> extends Type<T> {
+  readonly #encode: (value: T) => Uint8Array;
+  readonly #decode: (bytes: Uint8Array) => T;
+
+  constructor(typename: string, messageType: GoogleProtobufClass<T> | ProtobufJsType<T>) {
+    super(typename);
+    if (messageType !== null && typeof messageType === "function" && "deserializeBinary" in messageType) {
+      const cls = messageType as GoogleProtobufClass<T>;
+      this.#decode = (bytes) => cls.deserializeBinary(bytes);
+      this.#encode = (value) => {
+        if (!(value instanceof (cls as unknown as new () => T))) {
+          throw encodeError(this, value, "not an instance of its google-protobuf class", "build it with new Class()");
+        }
+        return (value as unknown as { serializeBinary(): Uint8Array }).serializeBinary();
+      };
+    } else if (
+      messageType !== null &&
+      (typeof messageType === "function" || typeof messageType === "object") &&
+      typeof (messageType as ProtobufJsType<T>).encode === "function" &&
+      typeof (messageType as ProtobufJsType<T>).decode === "function"
+    ) {
+      const t = messageType as ProtobufJsType<T>;
+      this.#decode = (bytes) => t.decode(bytes);
+      this.#encode = (value) => t.encode(value).finish();
+    } else {
+      throw new InvalidArgumentError(
+        `protoType(${JSON.stringify(typename)}): ${describe(messageType)} is neither a google-protobuf ` +
+          `generated class nor a protobufjs type`,
+      );
+    }
+  }
+  serialize(value: T): Buffer {
+    const bytes = this.#encode(value);
+    return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+  deserialize(bytes: Buffer): T {
+    try {
+      return this.#decode(bytes);
+    } catch (e) {
+      throw new SerializationError(`${this.typename}: cannot decode ${bytes.length} bytes (${(e as Error).message})`);
+    }
+  }
+}
+
+/** A user type with its own serializer and deserializer. */
+export class CustomType<T> extends Type<T> {
+  readonly #serialize: (value: T) => Buffer;
+  readonly #deserialize: (bytes: Buffer) => T;
+
+  constructor(typename: string, serialize: (value: T) => Buffer, deserialize: (bytes: Buffer) => T) {
+    super(typename);
+    if (typeof serialize !== "function" || typeof deserialize !== "function") {
+      throw new InvalidArgumentError(`customType(${JSON.stringify(typename)}) needs a serialize and a deserialize function`);
+    }
+    this.#serialize = serialize;
+    this.#deserialize = deserialize;
+  }
+  serialize(value: T): Buffer {
+    return this.#serialize(value);
+  }
+  deserialize(bytes: Buffer): T {
+    return this.#deserialize(bytes);
+  }
+}
+
+export const BOOL_TYPE = BooleanType.INSTANCE;
+export const INT_TYPE = IntType.INSTANCE;
+export const LONG_TYPE = LongType.INSTANCE;
+export const FLOAT_TYPE = FloatType.INSTANCE;
+export const DOUBLE_TYPE = DoubleType.INSTANCE;
+export const STRING_TYPE = StringType.INSTANCE;

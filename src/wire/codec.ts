@@ -1,0 +1,222 @@
+/**
+ * The wire codec: the one place that turns StateFun protocol bytes into objects and back.
+ *
+ * Message types come from a precompiled protobufjs root (`descriptor.json`, generated from
+ * `protos/` by `npm run protos`). protobufjs compiles a specialised encoder/decoder per type on
+ * first use, and the type handles are looked up once here, never per request.
+ *
+ * Encoding rule that keeps us byte-exact with the other SDKs: build objects with proto3
+ * default values left out (protobufjs skips implicit-presence defaults, as google-protobuf does).
+ */
+import protobuf from "protobufjs";
+import descriptor from "./descriptor.json";
+
+const root = protobuf.Root.fromJSON(descriptor);
+
+function type(name: string): protobuf.Type {
+  return root.lookupType(name);
+}
+
+/** `io.statefun.sdk.reqreply.Address` */
+export interface WireAddress {
+  namespace: string;
+  type: string;
+  id: string;
+}
+
+/** `io.statefun.sdk.reqreply.TypedValue`. `value` is absent or empty for a default value. */
+export interface WireTypedValue {
+  typename: string;
+  hasValue: boolean;
+  value?: Buffer;
+}
+
+/** `ToFunction.PersistedValue`; `stateValue` is null when the state has no stored value. */
+export interface WirePersistedValue {
+  stateName: string;
+  stateValue?: WireTypedValue | null;
+}
+
+/** `ToFunction.Invocation` */
+export interface WireInvocation {
+  caller?: WireAddress | null;
+  argument?: WireTypedValue | null;
+}
+
+/** `ToFunction.InvocationBatchRequest` */
+export interface WireInvocationBatchRequest {
+  target?: WireAddress | null;
+  state: WirePersistedValue[];
+  invocations: WireInvocation[];
+}
+
+/** `ToFunction` */
+export interface WireToFunction {
+  invocation?: WireInvocationBatchRequest | null;
+}
+
+/** `FromFunction.PersistedValueMutation.MutationType` */
+export const MutationType = { DELETE: 0, MODIFY: 1 } as const;
+
+/** `FromFunction.ExpirationSpec.ExpireMode` */
+export const ExpireMode = { NONE: 0, AFTER_WRITE: 1, AFTER_INVOKE: 2 } as const;
+
+/** `FromFunction.PersistedValueMutation` (DELETE is the default and so left out). */
+export interface WireStateMutation {
+  mutationType?: number;
+  stateName: string;
+  stateValue?: WireTypedValue;
+}
+
+/** `FromFunction.Invocation` */
+export interface WireOutgoingMessage {
+  target: WireAddress;
+  argument: WireTypedValue;
+}
+
+/** `FromFunction.DelayedInvocation` */
+export interface WireDelayedInvocation {
+  isCancellationRequest?: boolean;
+  cancellationToken?: string;
+  delayInMs?: number;
+  target?: WireAddress;
+  argument?: WireTypedValue;
+}
+
+/** `FromFunction.EgressMessage` */
+export interface WireEgressMessage {
+  egressNamespace: string;
+  egressType: string;
+  argument: WireTypedValue;
+}
+
+/** `FromFunction.InvocationResponse` */
+export interface WireInvocationResponse {
+  stateMutations: WireStateMutation[];
+  outgoingMessages: WireOutgoingMessage[];
+  delayedInvocations: WireDelayedInvocation[];
+  outgoingEgresses: WireEgressMessage[];
+}
+
+/** `FromFunction.PersistedValueSpec` */
+export interface WirePersistedValueSpec {
+  stateName: string;
+  typeTypename: string;
+  expirationSpec?: { mode: number; expireAfterMillis: number };
+}
+
+/** `FromFunction` */
+export interface WireFromFunction {
+  invocationResult?: WireInvocationResponse | null;
+  incompleteInvocationContext?: { missingValues: WirePersistedValueSpec[] } | null;
+}
+
+const ToFunction = type("io.statefun.sdk.reqreply.ToFunction");
+const FromFunction = type("io.statefun.sdk.reqreply.FromFunction");
+
+/** Decodes a request body. Throws protobufjs' error when the bytes are not a ToFunction. */
+export function decodeToFunction(bytes: Buffer): WireToFunction {
+  return ToFunction.decode(bytes) as unknown as WireToFunction;
+}
+
+/** Encodes a reply body. */
+export function encodeFromFunction(message: WireFromFunction): Buffer {
+  return FromFunction.encode(message as unknown as protobuf.Message).finish() as Buffer;
+}
+
+/** Encodes a request body (used by the local runtime and by tests that play the cluster). */
+export function encodeToFunction(message: WireToFunction): Buffer {
+  return ToFunction.encode(message as unknown as protobuf.Message).finish() as Buffer;
+}
+
+/**
+ * Decodes a reply body into plain objects with 64-bit fields as numbers (used by the local
+ * runtime and by tests that play the cluster; not on the SDK's request path).
+ */
+export function decodeFromFunction(bytes: Uint8Array): WireFromFunction {
+  return FromFunction.toObject(FromFunction.decode(bytes), { longs: Number, arrays: true }) as WireFromFunction;
+}
+
+/** A TypedValue for a present value; empty bytes are left out, as proto3 requires. */
+export function typedValue(typename: string, bytes: Uint8Array): WireTypedValue {
+  return bytes.length === 0
+    ? { typename, hasValue: true }
+    : { typename, hasValue: true, value: bytes as Buffer };
+}
+
+/** The bytes a TypedValue carries (empty for a default value). */
+export function typedValueBytes(value: WireTypedValue): Buffer {
+  return value.value ?? EMPTY;
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * A codec for one single-field wrapper message (`io.statefun.sdk.types.*Wrapper`, field 1).
+ * `encode` leaves the field out for a default value, so defaults encode to zero bytes.
+ */
+export interface WrapperCodec<W> {
+  encode(value: W): Buffer;
+  decode(bytes: Buffer): W;
+}
+
+function wrapper<W>(name: string, isDefault: (v: W) => boolean): WrapperCodec<W> {
+  const t = type(`io.statefun.sdk.types.${name}`);
+  return {
+    encode: (value) =>
+      isDefault(value) ? EMPTY : (t.encode({ value } as unknown as protobuf.Message).finish() as Buffer),
+    decode: (bytes) => (t.decode(bytes) as unknown as { value: W }).value,
+  };
+}
+
+/** A 64-bit value as protobufjs reads and writes it. */
+export interface LongBits {
+  low: number;
+  high: number;
+}
+
+export const BooleanWrapper = wrapper<boolean>("BooleanWrapper", (v) => v === false);
+export const IntWrapper = wrapper<number>("IntWrapper", (v) => v === 0);
+export const LongWrapper = wrapper<LongBits>("LongWrapper", (v) => v.low === 0 && v.high === 0);
+export const FloatWrapper = wrapper<number>("FloatWrapper", (v) => Object.is(v, 0));
+export const DoubleWrapper = wrapper<number>("DoubleWrapper", (v) => Object.is(v, 0));
+export const StringWrapper = wrapper<string>("StringWrapper", (v) => v === "");
+
+/** `io.statefun.sdk.egress.KafkaProducerRecord` */
+export interface WireKafkaProducerRecord {
+  key?: string;
+  valueBytes?: Uint8Array;
+  topic: string;
+}
+
+/** `io.statefun.sdk.egress.KinesisEgressRecord` */
+export interface WireKinesisEgressRecord {
+  partitionKey: string;
+  valueBytes?: Uint8Array;
+  stream: string;
+  explicitHashKey?: string;
+}
+
+const KafkaProducerRecord = type("io.statefun.sdk.egress.KafkaProducerRecord");
+const KinesisEgressRecord = type("io.statefun.sdk.egress.KinesisEgressRecord");
+
+/** The typename a Kafka egress record travels under. */
+export const KAFKA_PRODUCER_RECORD_TYPENAME = "type.googleapis.com/io.statefun.sdk.egress.KafkaProducerRecord";
+/** The typename a Kinesis egress record travels under. */
+export const KINESIS_EGRESS_RECORD_TYPENAME = "type.googleapis.com/io.statefun.sdk.egress.KinesisEgressRecord";
+
+export function encodeKafkaProducerRecord(record: WireKafkaProducerRecord): Buffer {
+  return KafkaProducerRecord.encode(record as unknown as protobuf.Message).finish() as Buffer;
+}
+
+export function decodeKafkaProducerRecord(bytes: Uint8Array): Required<WireKafkaProducerRecord> {
+  return KafkaProducerRecord.decode(bytes) as unknown as Required<WireKafkaProducerRecord>;
+}
+
+export function encodeKinesisEgressRecord(record: WireKinesisEgressRecord): Buffer {
+  return KinesisEgressRecord.encode(record as unknown as protobuf.Message).finish() as Buffer;
+}
+
+export function decodeKinesisEgressRecord(bytes: Uint8Array): Required<WireKinesisEgressRecord> {
+  return KinesisEgressRecord.decode(bytes) as unknown as Required<WireKinesisEgressRecord>;
+}
