@@ -178,8 +178,9 @@ export interface LongBits {
 export const BooleanWrapper = wrapper<boolean>("BooleanWrapper", (v) => v === false);
 export const IntWrapper = wrapper<number>("IntWrapper", (v) => v === 0);
 export const LongWrapper = wrapper<LongBits>("LongWrapper", (v) => v.low === 0 && v.high === 0);
-export const FloatWrapper = wrapper<number>("FloatWrapper", (v) => Object.is(v, 0));
-export const DoubleWrapper = wrapper<number>("DoubleWrapper", (v) => Object.is(v, 0));
+// -0 counts as the default too, as in the official JS SDK, so its bytes match ours.
+export const FloatWrapper = wrapper<number>("FloatWrapper", (v) => v === 0);
+export const DoubleWrapper = wrapper<number>("DoubleWrapper", (v) => v === 0);
 export const StringWrapper = wrapper<string>("StringWrapper", (v) => v === "");
 
 /** `io.statefun.sdk.egress.KafkaProducerRecord` */
