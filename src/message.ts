@@ -155,14 +155,14 @@ export interface MessageOpts<T = unknown> {
 }
 
 /** The type a value is sent as when the caller gave none. */
-function inferType(value: unknown, what: string): Type<unknown> {
+function inferType(value: unknown, target: Address): Type<unknown> {
   if (typeof value === "string") return STRING_TYPE as Type<unknown>;
   if (typeof value === "number" && Number.isSafeInteger(value)) {
     return (value >= -2147483648 && value <= 2147483647 ? INT_TYPE : LONG_TYPE) as Type<unknown>;
   }
   if (typeof value === "bigint") return LONG_TYPE as Type<unknown>;
   throw new InvalidArgumentError(
-    `${what}: no valueType given and none can be inferred for ${describe(value)}; ` +
+    `a message to ${target}: no valueType given and none can be inferred for ${describe(value)}; ` +
       `pass one, e.g. valueType: StateFun.doubleType() or StateFun.jsonType("example/MyType")`,
   );
 }
@@ -176,7 +176,7 @@ export function messageBuilder<T>({ typename, id, value, valueType }: MessageOpt
   if (value === undefined || value === null) {
     throw new InvalidArgumentError(`a message to ${target} needs a value, got ${describe(value)}`);
   }
-  const type = (valueType ?? inferType(value, `a message to ${target}`)) as Type<T>;
+  const type = (valueType ?? inferType(value, target)) as Type<T>;
   return new Message(target, toTypedValue(value, type));
 }
 

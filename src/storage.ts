@@ -10,6 +10,7 @@
 import type { Address } from "./address";
 import { SerializationError, StateAccessError, TypeMismatchError } from "./errors";
 import type { FunctionSpec, ValueSpec } from "./spec";
+import { PrimitiveType } from "./types";
 import { MutationType, typedValue, typedValueBytes, type WireStateMutation, type WireTypedValue } from "./wire/codec";
 
 const UNTOUCHED = 0;
@@ -20,7 +21,10 @@ const DELETED = 3;
 class StateCell {
   status = UNTOUCHED;
   value: unknown = null;
-  /** Bytes of a SET primitive, encoded at the write so a bad value fails where it was written. */
+  /**
+   * Bytes of a SET value of a user type, encoded at the write so a bad value fails where it was
+   * written. Built-in types are checked at the write instead and encoded once, at the end.
+   */
   bytes: Buffer | null = null;
 
   constructor(
@@ -49,11 +53,16 @@ function isMutable(value: unknown): value is object {
   return value !== null && (typeof value === "object" || typeof value === "function");
 }
 
+/** A codec failure, re-raised with the state and address it concerns. */
+function stateError(cell: StateCell, address: Address, e: unknown): SerializationError {
+  return new SerializationError(`${where(cell, address)}: ${(e as Error).message}`, { cause: e });
+}
+
 function decode(cell: StateCell, address: Address, stored: WireTypedValue): unknown {
   try {
     return cell.spec.type.deserialize(typedValueBytes(stored));
   } catch (e) {
-    throw new SerializationError(`${where(cell, address)}: ${(e as Error).message}`, { cause: e });
+    throw stateError(cell, address, e);
   }
 }
 
@@ -61,7 +70,7 @@ function encode(cell: StateCell, address: Address, value: unknown): Buffer {
   try {
     return cell.spec.type.serialize(value);
   } catch (e) {
-    throw new SerializationError(`${where(cell, address)}: ${(e as Error).message}`, { cause: e });
+    throw stateError(cell, address, e);
   }
 }
 
@@ -89,7 +98,17 @@ function write(cell: StateCell, address: Address, value: unknown): void {
     cell.bytes = null;
     return;
   }
-  cell.bytes = isMutable(value) ? null : encode(cell, address, value);
+  const type = cell.spec.type;
+  if (type instanceof PrimitiveType) {
+    try {
+      type.check(value);
+    } catch (e) {
+      throw stateError(cell, address, e);
+    }
+    cell.bytes = null;
+  } else {
+    cell.bytes = isMutable(value) ? null : encode(cell, address, value);
+  }
   cell.status = SET;
   cell.value = value;
 }

@@ -35,6 +35,21 @@ export abstract class Type<T> {
   abstract deserialize(bytes: Buffer): T;
 }
 
+/**
+ * A built-in type of immutable values. `check` validates a value without encoding it, so state
+ * writes fail at the assignment while the bytes are produced once, at the end of the batch.
+ */
+export abstract class PrimitiveType<T> extends Type<T> {
+  /** @throws {@link SerializationError} when this type cannot hold `value`. */
+  abstract check(value: unknown): void;
+  /** Encodes a value that passed `check`. */
+  protected abstract encode(value: T): Buffer;
+  serialize(value: T): Buffer {
+    this.check(value);
+    return this.encode(value);
+  }
+}
+
 function encodeError(type: Type<unknown>, value: unknown, problem: string, hint: string): SerializationError {
   return new SerializationError(`${type.typename} cannot encode ${describe(value)}: ${problem}; ${hint}`);
 }
@@ -46,15 +61,17 @@ const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
 
 /** `io.statefun.types/bool` */
-export class BooleanType extends Type<boolean> {
+export class BooleanType extends PrimitiveType<boolean> {
   static readonly INSTANCE = new BooleanType();
   private constructor() {
     super("io.statefun.types/bool");
   }
-  serialize(value: boolean): Buffer {
+  check(value: unknown): void {
     if (typeof value !== "boolean") {
       throw encodeError(this, value, "not a boolean", "store true or false");
     }
+  }
+  protected encode(value: boolean): Buffer {
     return BooleanWrapper.encode(value);
   }
   deserialize(bytes: Buffer): boolean {
@@ -63,12 +80,12 @@ export class BooleanType extends Type<boolean> {
 }
 
 /** `io.statefun.types/int`: a 32-bit signed integer (sfixed32). */
-export class IntType extends Type<number> {
+export class IntType extends PrimitiveType<number> {
   static readonly INSTANCE = new IntType();
   private constructor() {
     super("io.statefun.types/int");
   }
-  serialize(value: number): Buffer {
+  check(value: unknown): void {
     if (typeof value !== "number") {
       throw encodeError(this, value, "not a number", "convert it, or use a type that matches the value");
     }
@@ -83,6 +100,8 @@ export class IntType extends Type<number> {
         "use StateFun.longType() for larger integers",
       );
     }
+  }
+  protected encode(value: number): Buffer {
     return IntWrapper.encode(value);
   }
   deserialize(bytes: Buffer): number {
@@ -94,18 +113,17 @@ export class IntType extends Type<number> {
  * `io.statefun.types/long`: a 64-bit signed integer (sfixed64), as Java's `long` and Python's
  * `int` state. Decodes to a `bigint`; encodes a `bigint` or a safe-integer `number`.
  */
-export class LongType extends Type<bigint> {
+export class LongType extends PrimitiveType<bigint> {
   static readonly INSTANCE = new LongType();
   private constructor() {
     super("io.statefun.types/long");
   }
-  serialize(value: bigint | number): Buffer {
-    let big: bigint;
+  check(value: unknown): void {
     if (typeof value === "bigint") {
-      big = value;
-    } else if (typeof value === "number" && Number.isSafeInteger(value)) {
-      big = BigInt(value);
-    } else {
+      if (value < INT64_MIN || value > INT64_MAX) {
+        throw encodeError(this, value, "outside the 64-bit signed range", "a long holds -(2^63)..2^63-1");
+      }
+    } else if (typeof value !== "number" || !Number.isSafeInteger(value)) {
       throw encodeError(
         this,
         value,
@@ -113,9 +131,9 @@ export class LongType extends Type<bigint> {
         "pass a bigint, e.g. 9007199254740993n",
       );
     }
-    if (big < INT64_MIN || big > INT64_MAX) {
-      throw encodeError(this, value, "outside the 64-bit signed range", "a long holds -(2^63)..2^63-1");
-    }
+  }
+  protected encode(value: bigint | number): Buffer {
+    const big = BigInt(value);
     const bits: LongBits = { low: Number(BigInt.asIntN(32, big)), high: Number(BigInt.asIntN(32, big >> 32n)) };
     return LongWrapper.encode(bits);
   }
@@ -126,18 +144,20 @@ export class LongType extends Type<bigint> {
 }
 
 /** `io.statefun.types/float`: a 32-bit IEEE float (values are rounded to float precision). */
-export class FloatType extends Type<number> {
+export class FloatType extends PrimitiveType<number> {
   static readonly INSTANCE = new FloatType();
   private constructor() {
     super("io.statefun.types/float");
   }
-  serialize(value: number): Buffer {
+  check(value: unknown): void {
     if (typeof value !== "number") {
       throw encodeError(this, value, "not a number", "convert it, or use a type that matches the value");
     }
     if (Number.isFinite(value) && Math.abs(value) > FLOAT32_MAX) {
       throw encodeError(this, value, "too large for a 32-bit float", "use StateFun.doubleType()");
     }
+  }
+  protected encode(value: number): Buffer {
     return FloatWrapper.encode(value);
   }
   deserialize(bytes: Buffer): number {
@@ -146,15 +166,17 @@ export class FloatType extends Type<number> {
 }
 
 /** `io.statefun.types/double`: a 64-bit IEEE float, JavaScript's own `number`. */
-export class DoubleType extends Type<number> {
+export class DoubleType extends PrimitiveType<number> {
   static readonly INSTANCE = new DoubleType();
   private constructor() {
     super("io.statefun.types/double");
   }
-  serialize(value: number): Buffer {
+  check(value: unknown): void {
     if (typeof value !== "number") {
       throw encodeError(this, value, "not a number", "convert it, or use a type that matches the value");
     }
+  }
+  protected encode(value: number): Buffer {
     return DoubleWrapper.encode(value);
   }
   deserialize(bytes: Buffer): number {
@@ -163,15 +185,17 @@ export class DoubleType extends Type<number> {
 }
 
 /** `io.statefun.types/string`: UTF-8 text. */
-export class StringType extends Type<string> {
+export class StringType extends PrimitiveType<string> {
   static readonly INSTANCE = new StringType();
   private constructor() {
     super("io.statefun.types/string");
   }
-  serialize(value: string): Buffer {
+  check(value: unknown): void {
     if (typeof value !== "string") {
       throw encodeError(this, value, "not a string", "convert it with String(value), or use a matching type");
     }
+  }
+  protected encode(value: string): Buffer {
     return StringWrapper.encode(value);
   }
   deserialize(bytes: Buffer): string {
