@@ -17,6 +17,22 @@ function type(name: string): protobuf.Type {
   return root.lookupType(name);
 }
 
+/**
+ * Writes every string as well-formed UTF-8. protobufjs writes a lone UTF-16 surrogate in a short
+ * string as the invalid bytes `ED A0 80` (and as U+FFFD in a long one); protobuf-java rejects a
+ * message holding invalid UTF-8, so one bad id would fail the whole reply. A lone surrogate
+ * becomes U+FFFD, as Node's Buffer and TextEncoder do.
+ */
+class WellFormedWriter extends protobuf.BufferWriter {
+  override string(value: string): protobuf.Writer {
+    return super.string(value.isWellFormed() ? value : value.toWellFormed());
+  }
+}
+
+function encode(t: protobuf.Type, message: object): Buffer {
+  return t.encode(message as protobuf.Message, new WellFormedWriter()).finish() as Buffer;
+}
+
 /** `io.statefun.sdk.reqreply.Address` */
 export interface WireAddress {
   namespace: string;
@@ -121,12 +137,12 @@ export function decodeToFunction(bytes: Buffer): WireToFunction {
 
 /** Encodes a reply body. */
 export function encodeFromFunction(message: WireFromFunction): Buffer {
-  return FromFunction.encode(message as unknown as protobuf.Message).finish() as Buffer;
+  return encode(FromFunction, message);
 }
 
 /** Encodes a request body (used by the local runtime and by tests that play the cluster). */
 export function encodeToFunction(message: WireToFunction): Buffer {
-  return ToFunction.encode(message as unknown as protobuf.Message).finish() as Buffer;
+  return encode(ToFunction, message);
 }
 
 /**
@@ -164,7 +180,7 @@ function wrapper<W>(name: string, isDefault: (v: W) => boolean): WrapperCodec<W>
   const t = type(`io.statefun.sdk.types.${name}`);
   return {
     encode: (value) =>
-      isDefault(value) ? EMPTY : (t.encode({ value } as unknown as protobuf.Message).finish() as Buffer),
+      isDefault(value) ? EMPTY : encode(t, { value }),
     decode: (bytes) => (t.decode(bytes) as unknown as { value: W }).value,
   };
 }
@@ -207,7 +223,7 @@ export const KAFKA_PRODUCER_RECORD_TYPENAME = "type.googleapis.com/io.statefun.s
 export const KINESIS_EGRESS_RECORD_TYPENAME = "type.googleapis.com/io.statefun.sdk.egress.KinesisEgressRecord";
 
 export function encodeKafkaProducerRecord(record: WireKafkaProducerRecord): Buffer {
-  return KafkaProducerRecord.encode(record as unknown as protobuf.Message).finish() as Buffer;
+  return encode(KafkaProducerRecord, record);
 }
 
 export function decodeKafkaProducerRecord(bytes: Uint8Array): Required<WireKafkaProducerRecord> {
@@ -215,7 +231,7 @@ export function decodeKafkaProducerRecord(bytes: Uint8Array): Required<WireKafka
 }
 
 export function encodeKinesisEgressRecord(record: WireKinesisEgressRecord): Buffer {
-  return KinesisEgressRecord.encode(record as unknown as protobuf.Message).finish() as Buffer;
+  return encode(KinesisEgressRecord, record);
 }
 
 export function decodeKinesisEgressRecord(bytes: Uint8Array): Required<WireKinesisEgressRecord> {

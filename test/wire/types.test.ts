@@ -54,6 +54,15 @@ describe.each([
   });
 });
 
+test("a lone surrogate is written as U+FFFD, never as invalid UTF-8, in short and long strings alike", () => {
+  // protobufjs writes strings under 40 characters itself and longer ones through Buffer; both
+  // must give well-formed UTF-8 (protobuf-java rejects anything else).
+  expect(hex(StateFun.stringType().serialize("a\uD800"))).toBe("0a0461efbfbd");
+  const long = "x".repeat(50) + "\uDC00";
+  expect(hex(StateFun.stringType().serialize(long))).toBe("0a35" + "78".repeat(50) + "efbfbd");
+  expect(StateFun.stringType().deserialize(StateFun.stringType().serialize("ok \u{1F600}"))).toBe("ok \u{1F600}");
+});
+
 test("negative zero is a default value: float and double encode it as empty bytes", () => {
   expect(hex(StateFun.floatType().serialize(-0))).toBe("");
   expect(hex(StateFun.doubleType().serialize(-0))).toBe("");
