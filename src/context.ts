@@ -2,6 +2,7 @@ import { Address, describe } from "./address";
 import type { Effects } from "./effects";
 import { InvalidArgumentError } from "./errors";
 import { EgressMessage, Message } from "./message";
+import type { UntypedStorage } from "./spec";
 import type { WireAddress } from "./wire/codec";
 
 /** The invocation currently running; the batch runner advances it. */
@@ -15,9 +16,10 @@ export interface CurrentInvocation {
  * address-scoped storage and the means to send messages. Effects take place only if the whole
  * batch succeeds.
  *
- * @typeParam S - the storage's shape, inferred from the specs passed to `bind`
+ * @typeParam S - the storage's shape, inferred from the specs passed to `bind`; without it,
+ *   {@link UntypedStorage}, as in the official SDK
  */
-export class Context<S extends object = Record<string, unknown>> {
+export class Context<S extends object = UntypedStorage> {
   readonly #self: Address;
   readonly #storage: S;
   readonly #effects: Effects;

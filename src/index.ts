@@ -26,7 +26,7 @@ export {
   type EgressOpts,
   type MessageOpts,
 } from "./message";
-export type { FunctionOpts, StatefulFunction, StorageOf, ValueOf, ValueSpecOpts } from "./spec";
+export type { FunctionOpts, StatefulFunction, StorageOf, UntypedStorage, ValueOf, ValueSpecOpts } from "./spec";
 export { StateFun, type BindOpts, type StateFunOptions } from "./statefun";
 export { Type, type GoogleProtobufClass, type ProtobufJsType } from "./types";
 export type { WireTypedValue } from "./wire/codec";

@@ -26,14 +26,24 @@ export type StorageOf<Specs extends readonly ValueSpecOpts[]> = {
   [S in Specs[number] as S["name"]]: ValueOf<S> | null;
 };
 
+/**
+ * `ctx.storage` when the compiler does not know the function's states: a function declared as
+ * `fn(context: Context, message: Message)`, as code written for `apache-flink-statefun` is.
+ * Its properties are `any`, exactly as the official SDK types the whole of `storage`, so such
+ * code compiles unchanged after switching the import. This is the one deliberate `any` of the
+ * public API; pass specs to `bind` inline (or write `Context<{ visits: number | null }>`) to get
+ * checked state types.
+ */
+export type UntypedStorage = Record<string, any>;
+
 /** A stateful function: called once per message, in order, with the address's context. */
-export type StatefulFunction<S extends object = Record<string, unknown>> = (
+export type StatefulFunction<S extends object = UntypedStorage> = (
   context: Context<S>,
   message: Message,
 ) => unknown;
 
 /** What `StateFun.bind` takes. */
-export interface FunctionOpts<S extends object = Record<string, unknown>> {
+export interface FunctionOpts<S extends object = UntypedStorage> {
   /** The function type, `namespace/name`. */
   typename: string;
   /** The function; may return a promise (or any thenable), which is awaited. */
