@@ -242,6 +242,8 @@ export interface GoogleProtobufClass<T> {
 export interface ProtobufJsType<T> {
   encode(message: T): { finish(): Uint8Array };
   decode(bytes: Uint8Array): T;
+  /** protobufjs' check of a message's fields: null when valid, else what is wrong. */
+  verify?(message: { [key: string]: unknown }): string | null;
 }
 
 /** A user type whose values are protobuf messages (google-protobuf classes or protobufjs types). */
@@ -268,7 +270,13 @@ export class ProtobufType<T> extends Type<T> {
     ) {
       const t = messageType as ProtobufJsType<T>;
       this.#decode = (bytes) => t.decode(bytes);
-      this.#encode = (value) => t.encode(value).finish();
+      this.#encode = (value) => {
+        // protobufjs encodes a mistyped field without complaint (a string where a number belongs
+        // becomes 0), so values are checked first.
+        const problem = value === null || typeof value !== "object" ? "not a message object" : t.verify?.(value as { [key: string]: unknown });
+        if (problem) throw encodeError(this, value, problem, "build it with Type.create({...}) or fix the field");
+        return t.encode(value).finish();
+      };
     } else {
       throw new InvalidArgumentError(
         `protoType(${JSON.stringify(typename)}): ${describe(messageType)} is neither a google-protobuf ` +
