@@ -1,5 +1,5 @@
 import { describe, validateTypeName } from "./address";
-import { InvalidArgumentError } from "./errors";
+import { InvalidArgumentError, serializationErrorIn } from "./errors";
 import { EgressMessage } from "./message";
 import type { Type } from "./types";
 import {
@@ -15,7 +15,13 @@ import {
  * a safe integer as 4 big-endian bytes (as the official SDK does) and bytes as they are.
  */
 function recordValueBytes<T>(value: T, valueType: Type<T> | undefined, what: string): Buffer {
-  if (valueType !== undefined && valueType !== null) return valueType.serialize(value);
+  if (valueType !== undefined && valueType !== null) {
+    try {
+      return valueType.serialize(value);
+    } catch (e) {
+      throw serializationErrorIn(what, e);
+    }
+  }
   if (typeof value === "string") return Buffer.from(value, "utf8");
   if (typeof value === "number" && Number.isSafeInteger(value)) {
     if (value < -2147483648 || value > 2147483647) {

@@ -78,6 +78,14 @@ export class TypeMismatchError extends StateFunError {}
 /** A value could not be encoded by, or decoded with, its type. */
 export class SerializationError extends StateFunError {}
 
+/**
+ * A codec failure re-raised with where it happened (`state "x" of fn("id")`, `a message to ...`),
+ * keeping the original as the cause.
+ */
+export function serializationErrorIn(where: string, e: unknown): SerializationError {
+  return new SerializationError(`${where}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+}
+
 function causeMessage(cause: unknown): string {
   if (cause instanceof Error) return `${cause.name === "Error" ? "" : cause.name + ": "}${cause.message}`;
   return `non-Error value thrown: ${String(cause)}`;

@@ -1,11 +1,20 @@
 import { Address, describe, parseTypeName, validateTypeName } from "./address";
-import { InvalidArgumentError, SerializationError, TypeMismatchError } from "./errors";
+import { InvalidArgumentError, serializationErrorIn, TypeMismatchError } from "./errors";
 import { BOOL_TYPE, DOUBLE_TYPE, FLOAT_TYPE, INT_TYPE, LONG_TYPE, STRING_TYPE, Type } from "./types";
 import { typedValue, typedValueBytes, type WireTypedValue } from "./wire/codec";
 
-/** Encodes `value` with `type` into a TypedValue. */
-export function toTypedValue<T>(value: T, type: Type<T>): WireTypedValue {
-  return typedValue(type.typename, type.serialize(value));
+/**
+ * Encodes `value` with `type` into a TypedValue.
+ * @param where - what the value is for, named in the error when it cannot be encoded
+ */
+export function toTypedValue<T>(value: T, type: Type<T>, where: string): WireTypedValue {
+  let bytes: Buffer;
+  try {
+    bytes = type.serialize(value);
+  } catch (e) {
+    throw serializationErrorIn(where, e);
+  }
+  return typedValue(type.typename, bytes);
 }
 
 /** A message to or from a function: its target address and a typed value. */
@@ -64,10 +73,7 @@ export class Message {
     try {
       return type.deserialize(typedValueBytes(tv));
     } catch (e) {
-      if (e instanceof SerializationError) {
-        throw new SerializationError(`a message to ${this.targetAddress}: ${e.message}`, { cause: e });
-      }
-      throw e;
+      throw serializationErrorIn(`a message to ${this.targetAddress}`, e);
     }
   }
 
@@ -177,7 +183,7 @@ export function messageBuilder<T>({ typename, id, value, valueType }: MessageOpt
     throw new InvalidArgumentError(`a message to ${target} needs a value, got ${describe(value)}`);
   }
   const type = (valueType ?? inferType(value, target)) as Type<T>;
-  return new Message(target, toTypedValue(value, type));
+  return new Message(target, toTypedValue(value, type, `a message to ${target}`));
 }
 
 /** Options of {@link egressMessageBuilder}. */
@@ -202,7 +208,7 @@ export function egressMessageBuilder<T>({ typename, value, valueType }: EgressOp
   if (valueType === undefined || valueType === null) {
     throw new InvalidArgumentError(`a message to egress ${JSON.stringify(typename)} needs a valueType`);
   }
-  return new EgressMessage(typename, toTypedValue(value, valueType));
+  return new EgressMessage(typename, toTypedValue(value, valueType, `a message to egress ${JSON.stringify(typename)}`));
 }
 
 /** Splits an egress typename into the wire's namespace and type. */

@@ -8,7 +8,7 @@
  * its bytes changed.
  */
 import type { Address } from "./address";
-import { SerializationError, StateAccessError, TypeMismatchError } from "./errors";
+import { serializationErrorIn, StateAccessError, TypeMismatchError, type SerializationError } from "./errors";
 import type { FunctionSpec, ValueSpec } from "./spec";
 import { PrimitiveType } from "./types";
 import { MutationType, typedValue, typedValueBytes, type WireStateMutation, type WireTypedValue } from "./wire/codec";
@@ -55,7 +55,7 @@ function isMutable(value: unknown): value is object {
 
 /** A codec failure, re-raised with the state and address it concerns. */
 function stateError(cell: StateCell, address: Address, e: unknown): SerializationError {
-  return new SerializationError(`${where(cell, address)}: ${(e as Error).message}`, { cause: e });
+  return serializationErrorIn(where(cell, address), e);
 }
 
 function decode(cell: StateCell, address: Address, stored: WireTypedValue): unknown {

@@ -11,6 +11,7 @@ import {
   type WireInvocationResponse,
   type WireTypedValue,
 } from "../src/wire/codec";
+import { parseTypeName } from "../src/address";
 import type { Type } from "../src/types";
 
 export interface TestInvocation {
@@ -30,8 +31,8 @@ export function tv<T>(type: Type<T>, value: T): WireTypedValue {
 }
 
 export function addr(typename: string, id: string): WireAddress {
-  const slash = typename.lastIndexOf("/");
-  return { namespace: typename.slice(0, slash), type: typename.slice(slash + 1), id };
+  const { namespace, name } = parseTypeName(typename);
+  return { namespace, type: name, id };
 }
 
 export function request(r: TestRequest): Buffer {

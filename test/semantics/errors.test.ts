@@ -9,6 +9,9 @@ import {
   StateFun,
   TypeMismatchError,
   UnknownFunctionError,
+  egressMessageBuilder,
+  kafkaEgressMessage,
+  kinesisEgressMessage,
   messageBuilder,
   type Context,
   type Message,
@@ -265,6 +268,44 @@ describe("messageBuilder", () => {
   ])("%#", (opts, message) => {
     expect(() => messageBuilder(opts as never)).toThrow(InvalidArgumentError);
     expect(() => messageBuilder(opts as never)).toThrow(message);
+  });
+});
+
+describe("a value its type cannot hold fails where the message is built, naming the target and suggesting the fix", () => {
+  test("messageBuilder with intType() and a value outside int32", () => {
+    const build = () => messageBuilder({ typename: "example/x", id: "1", value: 3_000_000_000, valueType: StateFun.intType() });
+    expect(build).toThrow(SerializationError);
+    expect(build).toThrow(
+      'a message to example/x("1"): io.statefun.types/int cannot encode 3000000000: outside the 32-bit range ' +
+        "-2147483648..2147483647; use StateFun.longType() for larger integers",
+    );
+  });
+  test("egressMessageBuilder", () => {
+    const build = () => egressMessageBuilder({ typename: "example/out", value: 5 as unknown as string, valueType: StateFun.stringType() });
+    expect(build).toThrow(SerializationError);
+    expect(build).toThrow('a message to egress "example/out": io.statefun.types/string cannot encode 5: not a string');
+  });
+  test("kafkaEgressMessage and kinesisEgressMessage with a valueType", () => {
+    const kafka = () => kafkaEgressMessage({ typename: "example/out", topic: "t", value: 1.5, valueType: StateFun.intType() });
+    expect(kafka).toThrow(SerializationError);
+    expect(kafka).toThrow('a Kafka record for egress "example/out": io.statefun.types/int cannot encode 1.5: not an integer');
+    const kinesis = () =>
+      kinesisEgressMessage({ typename: "example/out", stream: "s", partitionKey: "p", value: "x", valueType: StateFun.booleanType() as never });
+    expect(kinesis).toThrow('a Kinesis record for egress "example/out": io.statefun.types/bool cannot encode "x": not a boolean');
+  });
+  test("a custom type's own error is kept as the cause", () => {
+    const failing = StateFun.customType<string>("example/Custom", () => {
+      throw new RangeError("too long");
+    }, (b) => b.toString());
+    let caught: unknown;
+    try {
+      messageBuilder({ typename: "example/x", id: "1", value: "v", valueType: failing });
+    } catch (e) {
+      caught = e;
+    }
+    expect(caught).toBeInstanceOf(SerializationError);
+    expect((caught as Error).message).toBe('a message to example/x("1"): too long');
+    expect((caught as Error).cause).toBeInstanceOf(RangeError);
   });
 });
 
