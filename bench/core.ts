@@ -307,7 +307,17 @@ class FakeReq {
   #data: Listener | null = null;
   #end: Listener | null = null;
   #scheduled = false;
-  constructor(readonly body: Buffer) {}
+  readonly method = "POST";
+  readonly url = "/statefun";
+  readonly headers: Record<string, string>;
+  constructor(readonly body: Buffer) {
+    this.headers = { "content-type": "application/octet-stream", "content-length": String(body.length) };
+  }
+
+  /** Only 'error' is subscribed with once(), and a fake never fails. */
+  once(): this {
+    return this;
+  }
 
   on(event: string, listener: Listener): this {
     if (event === "data") this.#data = listener;

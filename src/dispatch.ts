@@ -20,6 +20,8 @@ export interface RunnableBatch {
 /** Declared states the request lacks: the cluster must register them and re-send. */
 export interface MissingStates {
   readonly kind: "incomplete";
+  /** The target's function type, `namespace/name`. */
+  readonly functionType: string;
   readonly missing: WirePersistedValueSpec[];
 }
 
@@ -37,16 +39,20 @@ export function dispatch(request: WireToFunction, functions: FunctionRegistry): 
   }
   const functionType = `${target.namespace}/${target.type}`;
   const fn = functions.get(functionType);
-  if (fn === undefined) throw new UnknownFunctionError(functionType, [...functions.keys()]);
+  if (fn === undefined) throw new UnknownFunctionError(functionType, [...functions.keys()], target.id);
   const self = new Address(target.namespace, target.type, target.id, functionType);
 
   const invocations = batch.invocations;
   if (invocations.length === 0) {
-    throw new MalformedRequestError(`the batch for ${self} has no invocations`);
+    throw new MalformedRequestError(`the batch for ${self} has no invocations`, functionType, target.id);
   }
   for (let i = 0; i < invocations.length; i++) {
     if (!invocations[i].argument) {
-      throw new MalformedRequestError(`invocation ${i + 1} of the batch for ${self} has no argument`);
+      throw new MalformedRequestError(
+        `invocation ${i + 1} of the batch for ${self} has no argument`,
+        functionType,
+        target.id,
+      );
     }
   }
 
@@ -62,7 +68,7 @@ export function dispatch(request: WireToFunction, functions: FunctionRegistry): 
   if (found < specs.length) {
     const missing: WirePersistedValueSpec[] = [];
     for (let i = 0; i < specs.length; i++) if (stored[i] === undefined) missing.push(specs[i].wireSpec);
-    return { kind: "incomplete", missing };
+    return { kind: "incomplete", functionType, missing };
   }
   return { kind: "run", fn, self, stored: stored as (WireTypedValue | null)[], invocations };
 }

@@ -16,6 +16,16 @@ export class StateFunError extends Error {
 export class MalformedRequestError extends StateFunError {
   /** The HTTP status a server answers with. */
   readonly httpStatus = 400;
+
+  constructor(
+    message: string,
+    /** The target's function type, when the request names one. */
+    readonly functionType?: string,
+    /** The target's id, when the request names one. */
+    readonly id?: string,
+  ) {
+    super(message);
+  }
 }
 
 /** The request targets a function type that is not bound (HTTP 404). */
@@ -28,6 +38,8 @@ export class UnknownFunctionError extends StateFunError {
     readonly functionType: string,
     /** The function types bound on this StateFun instance. */
     readonly boundTypes: readonly string[],
+    /** The requested id. */
+    readonly id?: string,
   ) {
     super(
       `no function is bound to ${JSON.stringify(functionType)}; bound types: ` +
@@ -60,6 +72,21 @@ export class FunctionInvocationError extends StateFunError {
       `function ${functionType}(${JSON.stringify(id)}) failed at ${stage}: ${causeMessage(cause)}`,
       { cause },
     );
+  }
+}
+
+/**
+ * An HTTP request refused before it reached the request path: a wrong method (405), a body
+ * over the size limit (413) or a `Content-Encoding` that cannot be decoded (415; a body that is
+ * not valid for its encoding is a 400). None can succeed on a retry, so each is a 4xx.
+ */
+export class RequestRejectedError extends StateFunError {
+  constructor(
+    /** The HTTP status a server answers with. */
+    readonly httpStatus: 400 | 405 | 413 | 415,
+    message: string,
+  ) {
+    super(message);
   }
 }
 

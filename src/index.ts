@@ -11,12 +11,17 @@ export {
   FunctionInvocationError,
   InvalidArgumentError,
   MalformedRequestError,
+  RequestRejectedError,
   SerializationError,
   StateAccessError,
   StateFunError,
   TypeMismatchError,
   UnknownFunctionError,
 } from "./errors";
+export { DEFAULT_MAX_BODY_BYTES } from "./http/body";
+export type { ExpressHandler, ExpressRequest } from "./http/express";
+export { EndpointMetrics } from "./http/metrics";
+export { serve, type ServeOptions, type StateFunServer, type TlsOptions } from "./http/server";
 export { silentLogger, stderrLogger, type Logger } from "./logger";
 export {
   EgressMessage,
@@ -27,6 +32,7 @@ export {
   type MessageOpts,
 } from "./message";
 export type { FunctionOpts, StatefulFunction, StorageOf, UntypedStorage, ValueOf, ValueSpecOpts } from "./spec";
+export type { BatchOutcome, BatchReport, BatchReporter } from "./request-handler";
 export { StateFun, type BindOpts, type StateFunOptions } from "./statefun";
 export { Type, type GoogleProtobufClass, type ProtobufJsType } from "./types";
 export type { WireTypedValue } from "./wire/codec";

@@ -1,7 +1,10 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { FunctionRegistry } from "./dispatch";
 import { ConfigurationError } from "./errors";
-import { handleHttp } from "./http/node-handler";
+import { DEFAULT_MAX_BODY_BYTES } from "./http/body";
+import { expressHandler, type ExpressHandler } from "./http/express";
+import { handleHttp, type HttpEndpoint } from "./http/node-handler";
+import { serve, type ServeOptions, type StateFunServer } from "./http/server";
 import { stderrLogger, type Logger } from "./logger";
 import { handleRequestBytes } from "./request-handler";
 import { FunctionSpec, type FunctionOpts, type StatefulFunction, type StorageOf, type ValueSpecOpts } from "./spec";
@@ -24,6 +27,11 @@ import {
 export interface StateFunOptions {
   /** Where failures are reported; defaults to JSON lines on stderr. */
   logger?: Logger;
+  /**
+   * Largest request body `handler()`, `handle()` and `expressHandler()` accept, after
+   * decompression; default 32 MiB. (`serve()` takes its own `maxBodyBytes`.)
+   */
+  maxBodyBytes?: number;
 }
 
 /** What `bind` takes: the function type, its states, and the function. */
@@ -49,8 +57,21 @@ export class StateFun {
   readonly #functions = new Map<string, FunctionSpec>();
   readonly #logger: Logger;
 
+  readonly #endpoint: HttpEndpoint;
+
   constructor(options: StateFunOptions = {}) {
     this.#logger = options.logger ?? stderrLogger;
+    const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+    if (!Number.isSafeInteger(maxBodyBytes) || maxBodyBytes <= 0) {
+      throw new ConfigurationError(`new StateFun(): maxBodyBytes must be a positive whole number, got ${String(maxBodyBytes)}`);
+    }
+    const functions = this.#functions;
+    this.#endpoint = { process: (body) => handleRequestBytes(body, functions), logger: this.#logger, maxBodyBytes };
+  }
+
+  /** Where this instance reports failures. */
+  get logger(): Logger {
+    return this.#logger;
   }
 
   /**
@@ -127,18 +148,33 @@ export class StateFun {
     }
   }
 
-  /** A node:http request listener: `http.createServer(sf.handler())`. */
+  /**
+   * A node:http request listener: `http.createServer(sf.handler())`. Every request, whatever
+   * its path, is taken as a `ToFunction`; {@link StateFun.listen} adds routing, health,
+   * metrics and shutdown.
+   */
   handler(): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
     return (req, res) => this.handle(req, res);
   }
 
   /**
    * Answers one HTTP request: 200 with the reply bytes, or the error's status with a
-   * plain-text reason (which is also logged).
+   * plain-text reason (which is also logged). Resolves once the answer is written.
    */
   handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    return handleHttp(req, res, this.#process, this.#logger);
+    return handleHttp(req, res, this.#endpoint);
   }
 
-  readonly #process = (body: Buffer): Buffer | Promise<Buffer> => handleRequestBytes(body, this.#functions);
+  /**
+   * An express request handler, with or without `express.raw()` before it:
+   * `app.post("/statefun", sf.expressHandler())`.
+   */
+  expressHandler(): ExpressHandler {
+    return expressHandler(this.#endpoint);
+  }
+
+  /** Starts the production endpoint; see {@link serve}. */
+  listen(options?: ServeOptions): Promise<StateFunServer> {
+    return serve(this, options);
+  }
 }

@@ -1,17 +1,38 @@
 /**
- * Serves the request path over node:http: reads the body, runs it, answers 200 with the reply
- * bytes or a status with a plain-text reason. Every failure is logged once.
+ * Serves the request path over node:http: reads the body (bounded, decoded), runs it, and
+ * answers 200 with the reply bytes or a status with a plain-text reason. Every failure is
+ * logged once. Shared by `sf.handler()`, `serve()` and the express adapter.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { FunctionInvocationError, StateFunError, UnknownFunctionError } from "../errors";
+import {
+  FunctionInvocationError,
+  MalformedRequestError,
+  RequestRejectedError,
+  StateFunError,
+  UnknownFunctionError,
+} from "../errors";
 import type { Logger } from "../logger";
+import { readBody, refuseUnread } from "./body";
+import type { EndpointMetrics } from "./metrics";
 
 /** Turns a request body into reply bytes (synchronously when it can). */
 export type RequestProcessor = (body: Buffer) => Buffer | Promise<Buffer>;
 
+/** What answering a request needs. */
+export interface HttpEndpoint {
+  readonly process: RequestProcessor;
+  readonly logger: Logger;
+  readonly maxBodyBytes: number;
+  readonly metrics?: EndpointMetrics;
+  /** True once the server is shutting down: answers then close their connection. */
+  readonly closing?: () => boolean;
+}
+
 const OCTET_STREAM = "application/octet-stream";
 
-function reply(res: ServerResponse, bytes: Buffer): void {
+function reply(res: ServerResponse, bytes: Buffer, endpoint: HttpEndpoint): void {
+  if (endpoint.closing?.()) res.setHeader("Connection", "close");
+  // The runtime compares the whole Content-Type: exactly this, no charset.
   res.writeHead(200, { "Content-Type": OCTET_STREAM, "Content-Length": bytes.length });
   res.end(bytes);
 }
@@ -20,70 +41,99 @@ function reply(res: ServerResponse, bytes: Buffer): void {
 export function describeFailure(error: unknown): { status: number; fields: Record<string, unknown> } {
   if (error instanceof FunctionInvocationError) {
     const cause = error.cause instanceof Error ? error.cause.stack : String(error.cause);
-    return { status: 500, fields: { functionType: error.functionType, id: error.id, cause } };
+    return { status: 500, fields: { functionType: error.functionType, id: error.id, stage: error.stage, cause } };
   }
-  if (error instanceof UnknownFunctionError) {
-    return { status: 404, fields: { functionType: error.functionType } };
+  if (error instanceof UnknownFunctionError || error instanceof MalformedRequestError) {
+    const fields: Record<string, unknown> = {};
+    if (error.functionType !== undefined) fields.functionType = error.functionType;
+    if (error.id !== undefined) fields.id = error.id;
+    return { status: error.httpStatus, fields };
   }
-  if (error instanceof StateFunError && "httpStatus" in error) {
-    return { status: (error as StateFunError & { httpStatus: number }).httpStatus, fields: {} };
+  if (error instanceof RequestRejectedError) return { status: error.httpStatus, fields: {} };
+  if (error instanceof StateFunError && "httpStatus" in error && typeof error.httpStatus === "number") {
+    return { status: error.httpStatus, fields: {} };
   }
   return { status: 500, fields: { stack: error instanceof Error ? error.stack : String(error) } };
 }
 
-function fail(res: ServerResponse, error: unknown, logger: Logger): void {
+/** Answers `status` with a plain-text body. */
+export function answerText(res: ServerResponse, status: number, text: string, headers: Record<string, string> = {}): void {
+  const body = Buffer.from(text + "\n", "utf8");
+  res.writeHead(status, { ...headers, "Content-Type": "text/plain; charset=utf-8", "Content-Length": body.length });
+  res.end(body);
+}
+
+/** Logs a failure once and answers it with its status and message. */
+export function fail(res: ServerResponse, error: unknown, endpoint: HttpEndpoint, method?: string, url?: string): void {
   const { status, fields } = describeFailure(error);
   const message = error instanceof Error ? error.message : String(error);
-  if (status >= 500) logger.error({ status, ...fields }, message);
-  else logger.warn({ status, ...fields }, message);
+  const logged = { status, ...(method ? { method, url } : {}), ...fields };
+  if (status >= 500) endpoint.logger.error(logged, message);
+  else endpoint.logger.warn(logged, message);
+  if (error instanceof RequestRejectedError) endpoint.metrics?.rejected(status);
   if (res.headersSent) {
     res.destroy();
     return;
   }
-  const body = Buffer.from(message + "\n", "utf8");
-  res.writeHead(status, { "Content-Type": "text/plain; charset=utf-8", "Content-Length": body.length });
-  res.end(body);
+  if (endpoint.closing?.()) res.setHeader("Connection", "close");
+  answerText(res, status, message);
 }
 
-function respond(body: Buffer, res: ServerResponse, process: RequestProcessor, logger: Logger): void | Promise<void> {
+/**
+ * Runs a body through the request path and answers. Returns a promise only when a function
+ * was asynchronous.
+ */
+export function answerBody(body: Buffer, res: ServerResponse, endpoint: HttpEndpoint): void | Promise<void> {
+  const metrics = endpoint.metrics;
+  metrics?.inFlight(1);
   let result: Buffer | Promise<Buffer>;
   try {
-    result = process(body);
+    result = endpoint.process(body);
   } catch (e) {
-    fail(res, e, logger);
+    metrics?.inFlight(-1);
+    fail(res, e, endpoint);
     return;
   }
   if (result instanceof Promise) {
     return result.then(
-      (bytes) => reply(res, bytes),
-      (e: unknown) => fail(res, e, logger),
+      (bytes) => {
+        metrics?.inFlight(-1);
+        reply(res, bytes, endpoint);
+      },
+      (e: unknown) => {
+        metrics?.inFlight(-1);
+        fail(res, e, endpoint);
+      },
     );
   }
-  reply(res, result);
+  metrics?.inFlight(-1);
+  reply(res, result, endpoint);
 }
 
 /**
- * Handles one HTTP request with the given processor; resolves when the answer is written.
+ * Handles one HTTP request whose body is the `ToFunction`. `done` is called once the answer is
+ * written, or when the client went away before there was anything to answer.
  */
-export function handleHttp(
-  req: IncomingMessage,
-  res: ServerResponse,
-  process: RequestProcessor,
-  logger: Logger,
-): Promise<void> {
-  return new Promise<void>((resolve) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on("data", (chunk: Buffer) => {
-      chunks.push(chunk);
-      size += chunk.length;
-    });
-    req.on("error", () => resolve());
-    req.on("end", () => {
-      const body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size);
-      const done = respond(body, res, process, logger);
-      if (done) done.then(resolve);
-      else resolve();
-    });
-  });
+export function serveRequest(req: IncomingMessage, res: ServerResponse, endpoint: HttpEndpoint, done?: () => void): void {
+  // An aborted upload is an 'error' on the request; with nothing left to answer, we are done.
+  req.once("error", () => done?.());
+  readBody(
+    req,
+    endpoint.maxBodyBytes,
+    (body) => {
+      const pending = answerBody(body, res, endpoint);
+      if (done === undefined) return;
+      if (pending) pending.then(done);
+      else done();
+    },
+    (refused) => {
+      refuseUnread(req, () => fail(res, refused, endpoint, req.method, req.url));
+      done?.();
+    },
+  );
+}
+
+/** {@link serveRequest} as a promise, for the official `handle(req, res)` shape. */
+export function handleHttp(req: IncomingMessage, res: ServerResponse, endpoint: HttpEndpoint): Promise<void> {
+  return new Promise<void>((resolve) => serveRequest(req, res, endpoint, () => resolve()));
 }

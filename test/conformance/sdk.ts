@@ -147,7 +147,11 @@ export interface HttpOutcome {
  * object that records what was written.
  */
 export async function callHandle(sf: SdkEndpoint, body: Uint8Array): Promise<HttpOutcome> {
-  const req = Readable.from([Buffer.from(body)], { objectMode: false });
+  const req = Object.assign(Readable.from([Buffer.from(body)], { objectMode: false }), {
+    method: "POST",
+    url: "/statefun",
+    headers: { "content-type": "application/octet-stream", "content-length": String(body.length) },
+  });
   let status = 0;
   let headers: Record<string, unknown> = {};
   const chunks: Buffer[] = [];

@@ -1,0 +1,153 @@
+/**
+ * Reading a request body: refused early when it is too large or in an encoding we cannot read,
+ * never buffered past the limit, and decompressed (gzip, deflate, br) with the same limit on
+ * the decompressed size, so a small compressed body cannot expand past it either.
+ */
+import type { IncomingMessage } from "node:http";
+import zlib from "node:zlib";
+import { RequestRejectedError } from "../errors";
+
+/** The runtime's own limit for a reply body (`payload_max_bytes`), a fair default for requests. */
+export const DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024;
+
+/**
+ * How long the rest of a refused upload is still read (and dropped) before the connection is
+ * cut. Cutting a connection with unread data sends a TCP reset, which can destroy the answer
+ * before the client has read it; a client that finishes sending in time keeps its connection.
+ */
+const LINGER_MS = 2_000;
+
+type Decoder = (body: Buffer, options: zlib.ZlibOptions, done: (e: Error | null, out: Buffer) => void) => void;
+
+/** HTTP's "deflate" is zlib-wrapped, but some clients send raw deflate: accept both. */
+const inflateEither: Decoder = (body, options, done) =>
+  zlib.inflate(body, options, (e, out) => {
+    if (e && (e as NodeJS.ErrnoException).code === "Z_DATA_ERROR") zlib.inflateRaw(body, options, done);
+    else done(e, out);
+  });
+
+const DECODERS: Record<string, Decoder> = {
+  gzip: zlib.gunzip,
+  "x-gzip": zlib.gunzip,
+  deflate: inflateEither,
+  br: zlib.brotliDecompress,
+};
+
+function tooLarge(size: string, maxBytes: number): RequestRejectedError {
+  return new RequestRejectedError(
+    413,
+    `the request body (${size}) is larger than the endpoint's limit of ${maxBytes} bytes; raise maxBodyBytes ` +
+      `if batches this large are expected`,
+  );
+}
+
+/** The `Content-Encoding` of a request, normalized; "" for none or identity. */
+function encodingOf(req: IncomingMessage): string {
+  // `handle()` also gets request-like streams from other frameworks, some without headers.
+  const raw = req.headers?.["content-encoding"];
+  if (raw === undefined) return "";
+  const encoding = raw.trim().toLowerCase();
+  return encoding === "identity" ? "" : encoding;
+}
+
+/** What can be refused from the headers alone, before reading a byte of the body. */
+function refuseFromHeaders(req: IncomingMessage, maxBytes: number): RequestRejectedError | null {
+  const length = req.headers?.["content-length"];
+  if (length !== undefined && Number(length) > maxBytes) return tooLarge(`${length} bytes`, maxBytes);
+  const encoding = encodingOf(req);
+  if (encoding !== "" && DECODERS[encoding] === undefined) {
+    return new RequestRejectedError(
+      415,
+      `the request body's Content-Encoding ${JSON.stringify(req.headers?.["content-encoding"])} is not supported; ` +
+        `send it uncompressed or as gzip, deflate or br`,
+    );
+  }
+  return null;
+}
+
+/** Decodes `body` for its `Content-Encoding` (a no-op without one). */
+export function decodeBody(
+  req: IncomingMessage,
+  body: Buffer,
+  maxBytes: number,
+  onBody: (body: Buffer) => void,
+  onRefused: (error: RequestRejectedError) => void,
+): void {
+  const encoding = encodingOf(req);
+  if (encoding === "") {
+    onBody(body);
+    return;
+  }
+  DECODERS[encoding](body, { maxOutputLength: maxBytes }, (e, out) => {
+    if (e === null) {
+      onBody(out);
+    } else if ((e as NodeJS.ErrnoException).code === "ERR_BUFFER_TOO_LARGE") {
+      onRefused(tooLarge(`${body.length} bytes, more than ${maxBytes} decompressed`, maxBytes));
+    } else {
+      onRefused(new RequestRejectedError(400, `the request body is not valid ${encoding} data: ${e.message}`));
+    }
+  });
+}
+
+/**
+ * Reads and decodes a request body. Exactly one of `onBody` and `onRefused` is called, unless
+ * the client goes away first. A refusal leaves the rest of the body unread: answer it, then
+ * call {@link closeAfterRefusal}.
+ */
+export function readBody(
+  req: IncomingMessage,
+  maxBytes: number,
+  onBody: (body: Buffer) => void,
+  onRefused: (error: RequestRejectedError) => void,
+): void {
+  const early = refuseFromHeaders(req, maxBytes);
+  if (early !== null) {
+    onRefused(early);
+    return;
+  }
+  let chunks: Buffer[] = [];
+  let size = 0;
+  const onData = (chunk: Buffer): void => {
+    size += chunk.length;
+    if (size > maxBytes) {
+      req.removeListener("data", onData);
+      req.removeListener("end", onEnd);
+      chunks = [];
+      onRefused(tooLarge(`more than ${maxBytes} bytes`, maxBytes));
+      return;
+    }
+    chunks.push(chunk);
+  };
+  const onEnd = (): void => {
+    const body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size);
+    decodeBody(req, body, maxBytes, onBody, onRefused);
+  };
+  req.on("data", onData);
+  req.on("end", onEnd);
+}
+
+/** Whether part of the request's body has yet to arrive (from HTTP/1.1 framing). */
+function bodyPending(req: IncomingMessage): boolean {
+  if (req.complete) return false;
+  const length = req.headers?.["content-length"];
+  return (length !== undefined && length !== "0") || req.headers?.["transfer-encoding"] !== undefined;
+}
+
+/**
+ * Answers a request refused before its body was read to the end (sent by `answer`): what still
+ * arrives is dropped without buffering, and the connection is cut if the client is still
+ * sending after a short grace period. The answer deliberately does not say `Connection: close`:
+ * node would then destroy the socket right after the answer, with the upload unread.
+ */
+export function refuseUnread(req: IncomingMessage, answer: () => void): void {
+  answer();
+  if (!bodyPending(req)) return;
+  const socket = req.socket;
+  const timer = setTimeout(() => {
+    if (!req.complete) socket.destroy();
+  }, LINGER_MS);
+  timer.unref();
+  req.on("data", () => undefined);
+  req.once("end", () => clearTimeout(timer));
+  req.resume();
+}
