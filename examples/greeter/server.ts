@@ -1,34 +1,27 @@
 /**
- * Serves the greeter functions on http://0.0.0.0:$PORT/ (default 8000) for a StateFun cluster
- * (module.yaml: `urlPathTemplate: http://<host>:8000/statefun`).
+ * Serves the greeter functions with `sf.listen()` on $PORT (default 8000): POST /statefun for
+ * the cluster (module.yaml: `urlPathTemplate: http://<host>:8000/statefun`), GET /health and
+ * GET /metrics for operators. SIGTERM/SIGINT finish in-flight batches and exit.
  *
  * `--demo` first plays the cluster's part for a few messages over HTTP, so the application can
  * be seen working with nothing else installed; `--once` exits after the demo.
  */
-import http from "node:http";
-import type { AddressInfo } from "node:net";
 import { greeterApp } from "./functions";
 import { playCluster } from "./demo-cluster";
 
 async function main(): Promise<void> {
   const sf = greeterApp();
-  const server = http.createServer(sf.handler());
-  const port = Number(process.env.PORT ?? 8000);
-  await new Promise<void>((resolve) => server.listen(port, resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/statefun`;
-
+  const once = process.argv.includes("--once");
+  const server = await sf.listen({ handleSignals: !once });
   if (process.argv.includes("--demo")) {
-    console.log(`greeter functions (${sf.functionTypes.join(", ")}) serving on ${url}; playing the cluster:`);
-    for (const line of await playCluster(url, ["Alice", "Bob", "Alice", "Alice"])) console.log(`  ${line}`);
+    console.log(`greeter functions (${sf.functionTypes.join(", ")}) serving on ${server.url}; playing the cluster:`);
+    for (const line of await playCluster(server.url, ["Alice", "Bob", "Alice", "Alice"])) console.log(`  ${line}`);
   }
-  if (process.argv.includes("--once")) {
-    server.close();
+  if (once) {
+    await server.close();
     return;
   }
-  console.log(`serving ${sf.functionTypes.join(", ")} on ${url} — point module.yaml's urlPathTemplate here; Ctrl-C stops`);
-  const stop = () => server.close(() => process.exit(0));
-  process.on("SIGINT", stop);
-  process.on("SIGTERM", stop);
+  console.log(`serving on ${server.url} (health: GET /health, metrics: GET /metrics); Ctrl-C stops`);
 }
 
 main().catch((e: unknown) => {

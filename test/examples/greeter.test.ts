@@ -1,21 +1,18 @@
 /** examples/greeter end to end over a loopback HTTP server. */
-import http from "node:http";
-import type { AddressInfo } from "node:net";
-import { StateFun } from "../../src";
+import { StateFun, silentLogger, type StateFunServer } from "../../src";
 import { decodeKafkaProducerRecord } from "../../src/wire/codec";
 import { playCluster } from "../../examples/greeter/demo-cluster";
 import { greeterApp, GreetRequestType } from "../../examples/greeter/functions";
 import { addr, decodeReply, request, result, tv } from "../cluster";
 
-let server: http.Server;
+let server: StateFunServer;
 let url: string;
 const sf = greeterApp();
 beforeAll(async () => {
-  server = http.createServer(sf.handler());
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/statefun`;
+  server = await sf.listen({ port: 0, host: "127.0.0.1", handleSignals: false, logger: silentLogger });
+  url = server.url;
 });
-afterAll(() => new Promise((r) => server.close(r)));
+afterAll(() => server.close());
 
 async function post(body: Uint8Array): Promise<Buffer> {
   const res = await fetch(url, { method: "POST", body });

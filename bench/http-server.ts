@@ -1,0 +1,61 @@
+/**
+ * One server of the HTTP benchmark, in its own process: `node dist/bench/http-server.js <variant>`.
+ * Prints `{"port":N}` once listening. Variants:
+ *   serve      statefun-ts `serve()`
+ *   handler    statefun-ts `http.createServer(sf.handler())`
+ *   express    statefun-ts `sf.expressHandler()` mounted on express
+ *   official   apache-flink-statefun `http.createServer(sf.handler())`
+ *   raw        node:http reading the body and answering fixed, precomputed reply bytes: the
+ *              ceiling any SDK's endpoint can reach on this machine
+ */
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import express from "express";
+import { serve, stderrLogger, type Logger } from "../src";
+import { bindOfficial, bindOurs, counterShape } from "./workload";
+
+/** Errors only: a benchmark must not pay for (or print) an info line. */
+const logger: Logger = { ...stderrLogger, info: () => undefined };
+
+function listen(server: http.Server): Promise<number> {
+  return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve((server.address() as AddressInfo).port)));
+}
+
+async function start(variant: string): Promise<number> {
+  switch (variant) {
+    case "serve":
+      return (await serve(bindOurs(), { port: 0, host: "127.0.0.1", logger })).port;
+    case "handler":
+      return listen(http.createServer(bindOurs().handler()));
+    case "express": {
+      const app = express();
+      app.post("/statefun", bindOurs().expressHandler());
+      return listen(http.createServer(app));
+    }
+    case "official":
+      return listen(http.createServer(bindOfficial().handler() as http.RequestListener));
+    case "raw": {
+      const reply = Buffer.from(await bindOurs().handleRequest(counterShape("a", "", 1).bytes));
+      return listen(
+        http.createServer((req, res) => {
+          const chunks: Buffer[] = [];
+          req.on("data", (c: Buffer) => chunks.push(c));
+          req.on("end", () => {
+            res.writeHead(200, { "Content-Type": "application/octet-stream", "Content-Length": reply.length });
+            res.end(reply);
+          });
+        }),
+      );
+    }
+    default:
+      throw new Error(`unknown variant ${variant}; one of serve, handler, express, official, raw`);
+  }
+}
+
+start(process.argv[2] ?? "").then(
+  (port) => process.stdout.write(JSON.stringify({ port }) + "\n"),
+  (e: unknown) => {
+    console.error(e);
+    process.exit(2);
+  },
+);
