@@ -4,6 +4,7 @@
  */
 import { Address } from "./address";
 import { MalformedRequestError, UnknownFunctionError } from "./errors";
+import type { FunctionRegistry } from "./registry";
 import type { FunctionSpec } from "./spec";
 import type { WireInvocation, WirePersistedValueSpec, WireToFunction, WireTypedValue } from "./wire/codec";
 
@@ -25,9 +26,6 @@ export interface MissingStates {
   readonly missing: WirePersistedValueSpec[];
 }
 
-/** Bound functions by function type (`namespace/name`). */
-export type FunctionRegistry = ReadonlyMap<string, FunctionSpec>;
-
 export function dispatch(request: WireToFunction, functions: FunctionRegistry): RunnableBatch | MissingStates {
   const batch = request.invocation;
   if (!batch) {
@@ -37,9 +35,11 @@ export function dispatch(request: WireToFunction, functions: FunctionRegistry): 
   if (!target || !target.namespace || !target.type) {
     throw new MalformedRequestError("the invocation batch has no target function type (namespace and type)");
   }
-  const functionType = `${target.namespace}/${target.type}`;
-  const fn = functions.get(functionType);
-  if (fn === undefined) throw new UnknownFunctionError(functionType, [...functions.keys()], target.id);
+  const fn = functions.find(target.namespace, target.type);
+  if (fn === undefined) {
+    throw new UnknownFunctionError(`${target.namespace}/${target.type}`, functions.types, target.id);
+  }
+  const functionType = fn.typename;
   const self = new Address(target.namespace, target.type, target.id, functionType);
 
   const invocations = batch.invocations;

@@ -3,8 +3,9 @@
  * effects → encode → bytes. Every server and the local runtime call it.
  */
 import { runBatch } from "./batch";
-import { dispatch, type FunctionRegistry } from "./dispatch";
+import { dispatch } from "./dispatch";
 import { FunctionInvocationError, MalformedRequestError, UnknownFunctionError } from "./errors";
+import type { FunctionRegistry } from "./registry";
 import {
   decodeToFunction,
   encodeFromFunction,

@@ -132,7 +132,12 @@ export class FunctionSpec {
   readonly storageHandler: StorageHandler;
 
   private constructor(
+    /** The function type, `namespace/name`. */
     readonly typename: string,
+    /** The function type's namespace. */
+    readonly namespace: string,
+    /** The function type's name. */
+    readonly name: string,
     readonly fn: StatefulFunction<never>,
     readonly valueSpecs: readonly ValueSpec[],
   ) {
@@ -146,8 +151,9 @@ export class FunctionSpec {
       throw new ConfigurationError(`bind() takes { typename, fn, specs? }, got ${describe(opts)}`);
     }
     const { typename, fn, specs } = opts;
+    let parts: { namespace: string; name: string };
     try {
-      parseTypeName(typename);
+      parts = parseTypeName(typename);
     } catch (e) {
       throw new ConfigurationError(`bind(): ${(e as Error).message}`);
     }
@@ -165,6 +171,6 @@ export class FunctionSpec {
       }
       seen.add(spec.name);
     }
-    return new FunctionSpec(typename, fn, valueSpecs);
+    return new FunctionSpec(typename, parts.namespace, parts.name, fn, valueSpecs);
   }
 }

@@ -1,11 +1,11 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { FunctionRegistry } from "./dispatch";
 import { ConfigurationError } from "./errors";
 import { DEFAULT_MAX_BODY_BYTES } from "./http/body";
 import { expressHandler, type ExpressHandler } from "./http/express";
 import { handleHttp, type HttpEndpoint } from "./http/node-handler";
 import { serve, type ServeOptions, type StateFunServer } from "./http/server";
 import { stderrLogger, type Logger } from "./logger";
+import { FunctionRegistry } from "./registry";
 import { handleRequestBytes } from "./request-handler";
 import { FunctionSpec, type FunctionOpts, type StatefulFunction, type StorageOf, type ValueSpecOpts } from "./spec";
 import {
@@ -54,7 +54,7 @@ export interface BindOpts<Specs extends readonly ValueSpecOpts[]> {
  * ```
  */
 export class StateFun {
-  readonly #functions = new Map<string, FunctionSpec>();
+  readonly #functions = new FunctionRegistry();
   readonly #logger: Logger;
 
   readonly #endpoint: HttpEndpoint;
@@ -81,16 +81,13 @@ export class StateFun {
    */
   bind<const Specs extends readonly ValueSpecOpts[] = []>(opts: BindOpts<Specs> | FunctionOpts<StorageOf<Specs>>): this {
     const spec = FunctionSpec.fromOpts(opts as FunctionOpts<never>);
-    if (this.#functions.has(spec.typename)) {
-      throw new ConfigurationError(`bind(): function ${spec.typename} is already bound; bind each type once`);
-    }
-    this.#functions.set(spec.typename, spec);
+    this.#functions.add(spec);
     return this;
   }
 
   /** The bound function types, `namespace/name`. */
   get functionTypes(): string[] {
-    return [...this.#functions.keys()];
+    return this.#functions.types;
   }
 
   /** The bound functions by type (for servers and the local runtime). */

@@ -29,8 +29,15 @@ class WellFormedWriter extends protobuf.BufferWriter {
   }
 }
 
+/**
+ * protobufjs' `finish()` copies the written bytes into a new buffer unless asked for a view
+ * (`shared`); each writer here is used once, so the view is safe and saves an allocation and
+ * a copy per encode. (BufferWriter's typings leave out the parameter it inherits.)
+ */
+const finishShared = protobuf.Writer.prototype.finish as (this: protobuf.Writer, shared: boolean) => Uint8Array;
+
 function encode(t: protobuf.Type, message: object): Buffer {
-  return t.encode(message as protobuf.Message, new WellFormedWriter()).finish() as Buffer;
+  return finishShared.call(t.encode(message as protobuf.Message, new WellFormedWriter()), true) as Buffer;
 }
 
 /** `io.statefun.sdk.reqreply.Address` */
