@@ -1,36 +1,52 @@
 /**
- * The classic StateFun greeter: `example/person` counts a person's visits and asks
- * `example/greeter` to greet them; the greeter writes the greeting to the Kafka egress
- * `example/greets`.
+ * The classic StateFun greeter, compatible with the official playground: `example/person`
+ * counts a person's visits and asks `example/greeter` for a greeting, which goes to the
+ * playground egress topic `greetings`.
+ *
+ *   curl -X PUT -H "Content-Type: application/vnd.example/GreetRequest" -d '{"name":"Bob"}' localhost:8090/example/person/Bob
+ *   curl localhost:8091/greetings
  */
-import { StateFun, kafkaEgressMessage, messageBuilder } from "../../src";
+import { StateFun, egressMessageBuilder, messageBuilder } from "../../src";
 
-/** What person sends to greeter. */
+/** What the ingress sends to person (`name` only) and person sends to greeter. */
 export interface GreetRequest {
   name: string;
-  visits: number;
+  visits?: number;
 }
 
 export const GreetRequestType = StateFun.jsonType<GreetRequest>("example/GreetRequest");
 
-export function greeting({ name, visits }: GreetRequest): string {
+/** A record for the playground egress: served as the payload's UTF-8 at `GET :8091/<topic>`. */
+export interface EgressRecord {
+  topic: string;
+  payload: string;
+}
+
+export const EgressRecordType = StateFun.jsonType<EgressRecord>("io.statefun.playground/EgressRecord");
+
+/** The playground egress's id (fixed by the playground). */
+export const PLAYGROUND_EGRESS = "io.statefun.playground/egress";
+
+export function greeting(name: string, visits: number): string {
   if (visits === 1) return `Hello ${name}! Nice to meet you.`;
   if (visits === 2) return `Hello again ${name}! Second time today.`;
   return `Welcome back ${name}, visit number ${visits}.`;
 }
 
-export function greeterApp(): StateFun {
-  return new StateFun()
+/** Binds the greeter's functions on `sf` (a new StateFun by default). */
+export function greeterApp(sf: StateFun = new StateFun()): StateFun {
+  return sf
     .bind({
       typename: "example/person",
       specs: [{ name: "visits", type: StateFun.intType(), expireAfterWrite: 24 * 60 * 60 * 1000 }],
       fn(context, message) {
-        const name = message.asString() ?? context.self.id;
+        // A GreetRequest from the playground ingress; anything else greets the address's id. (The
+        // playground types a body sent without `application/vnd.<typename>` as a string but passes
+        // its raw bytes, which no SDK can decode as one.)
+        const name = (message.is(GreetRequestType) ? message.as(GreetRequestType)?.name : undefined) ?? context.self.id;
         const visits = (context.storage.visits ?? 0) + 1;
         context.storage.visits = visits;
-        context.send(
-          messageBuilder({ typename: "example/greeter", id: name, value: { name, visits }, valueType: GreetRequestType }),
-        );
+        context.send(messageBuilder({ typename: "example/greeter", id: name, value: { name, visits }, valueType: GreetRequestType }));
       },
     })
     .bind({
@@ -39,7 +55,11 @@ export function greeterApp(): StateFun {
         const request = message.as(GreetRequestType);
         if (request === null) return;
         context.send(
-          kafkaEgressMessage({ typename: "example/greets", topic: "greetings", key: request.name, value: greeting(request) }),
+          egressMessageBuilder({
+            typename: PLAYGROUND_EGRESS,
+            value: { topic: "greetings", payload: greeting(request.name, request.visits ?? 1) },
+            valueType: EgressRecordType,
+          }),
         );
       },
     });

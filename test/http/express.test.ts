@@ -9,6 +9,8 @@ import zlib from "node:zlib";
 import express, { type Express, type RequestHandler } from "express";
 import { StateFun } from "../../src";
 import { createApp } from "../../examples/express/app";
+import { GreetRequestType } from "../../examples/greeter/functions";
+import { LocalRuntime, PLAYGROUND_EGRESS_ID } from "../../src/testing";
 import { addr, request, result, tv } from "../cluster";
 import { post, recordingLogger, send } from "./client";
 
@@ -116,6 +118,18 @@ describe("examples/express", () => {
     expect(JSON.parse(root.body.toString())).toEqual({ service: "greeter", functions: ["example/person", "example/greeter"] });
     const echo = await send(`${app.url}/api/echo`, { method: "POST", body: Buffer.from('{"a":1}'), headers: { "Content-Type": "application/json" } });
     expect(JSON.parse(echo.body.toString())).toEqual({ echo: { a: 1 } });
+  });
+
+  test("the local runtime drives the app's /statefun like a cluster: greetings reach the playground topic", async () => {
+    const rt = new LocalRuntime({
+      endpoints: [{ functions: "example/*", url: `${app.url}/statefun` }],
+      egresses: [{ id: PLAYGROUND_EGRESS_ID, kind: "playground", topics: ["greetings"] }],
+    });
+    rt.send("example/person", "Ann", { name: "Ann" }, GreetRequestType);
+    rt.send("example/person", "Ann", { name: "Ann" }, GreetRequestType);
+    await rt.runUntilIdle();
+    expect([rt.takeFromTopic("greetings"), rt.takeFromTopic("greetings")]).toEqual(["Hello Ann! Nice to meet you.", "Hello again Ann! Second time today."]);
+    rt.close();
   });
 
   test("POST /statefun runs the greeter functions", async () => {

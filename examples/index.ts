@@ -1,0 +1,9 @@
+/**
+ * Every example application's functions on one StateFun: what `npm start` runs with
+ * `statefun dev` and the repository's module.yaml.
+ */
+import { StateFun } from "../src";
+import { greeterApp } from "./greeter/functions";
+
+export const sf: StateFun = greeterApp(new StateFun());
+export default sf;
