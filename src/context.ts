@@ -1,9 +1,14 @@
 import { Address, describe } from "./address";
 import type { Effects } from "./effects";
 import { InvalidArgumentError } from "./errors";
-import { EgressMessage, Message } from "./message";
+import { EgressMessage, egressMessageBuilder, Message, messageBuilder, type MessageOpts } from "./message";
+import type { Type } from "./types";
 import type { UntypedStorage } from "./spec";
 import type { WireAddress } from "./wire/codec";
+
+function isMessageOpts(value: unknown): value is MessageOpts<unknown> {
+  return value !== null && typeof value === "object" && "typename" in value && "id" in value && "value" in value;
+}
 
 /** The invocation currently running; the batch runner advances it. */
 export interface CurrentInvocation {
@@ -59,29 +64,59 @@ export class Context<S extends object = UntypedStorage> {
     return this.#caller;
   }
 
-  /** Sends a message to a function (from `messageBuilder`) or an egress (from an egress builder). */
-  send(message: Message | EgressMessage): void {
+  /**
+   * Sends a message to a function or an egress: a message from `messageBuilder` or an egress
+   * builder, or the options `messageBuilder` takes (`{ typename, id, value, valueType }`).
+   */
+  send<T>(message: Message | EgressMessage | MessageOpts<T>): void {
     if (message instanceof Message) {
       this.#effects.message(message);
     } else if (message instanceof EgressMessage) {
       this.#effects.egressMessage(message);
+    } else if (isMessageOpts(message)) {
+      this.#effects.message(messageBuilder(message));
     } else {
       throw new InvalidArgumentError(
-        `${this.#self}: send() takes a message from messageBuilder() or an egress message from ` +
-          `egressMessageBuilder()/kafkaEgressMessage()/kinesisEgressMessage() of statefun-ts, got ${describe(message)}`,
+        `${this.#self}: send() takes a message from messageBuilder(), { typename, id, value, valueType }, or an egress ` +
+          `message from egressMessageBuilder()/kafkaEgressMessage()/kinesisEgressMessage() of statefun-ts, got ${describe(message)}`,
       );
     }
   }
 
   /**
-   * Sends a message after `delay` milliseconds (a non-negative integer). With a
+   * Replies to the sender of the current message (`ctx.caller`). Without `type`, the value is
+   * typed as `messageBuilder` would type it.
+   * @throws {@link InvalidArgumentError} when the message has no caller (it came from an ingress)
+   */
+  reply<T>(value: NoInfer<T>, type?: Type<T>): void {
+    const caller = this.caller;
+    if (caller === null) {
+      throw new InvalidArgumentError(
+        `${this.#self}: reply() needs a caller, but the current message came from an ingress (ctx.caller is null); ` +
+          "send to an address with ctx.send({ typename, id, value }) instead",
+      );
+    }
+    this.#effects.message(messageBuilder({ typename: caller.typename, id: caller.id, value, ...(type ? { valueType: type } : {}) }));
+  }
+
+  /** Sends `value`, encoded with `type`, to the egress `typename` (as `egressMessageBuilder` does). */
+  egress<T>(typename: string, value: NoInfer<T>, type: Type<T>): void {
+    this.#effects.egressMessage(egressMessageBuilder({ typename, value, valueType: type }));
+  }
+
+  /**
+   * Sends a message after `delay` milliseconds (a non-negative integer): a message from
+   * `messageBuilder`, or its options (`{ typename, id, value, valueType }`). With a
    * `cancellationToken`, the message can be cancelled while pending.
    */
-  sendAfter(delay: number, message: Message, cancellationToken?: string): void {
+  sendAfter<T>(delay: number, message: Message | MessageOpts<T>, cancellationToken?: string): void {
     if (!(message instanceof Message)) {
-      throw new InvalidArgumentError(
-        `${this.#self}: sendAfter() takes a message from messageBuilder(), got ${describe(message)}`,
-      );
+      if (!isMessageOpts(message)) {
+        throw new InvalidArgumentError(
+          `${this.#self}: sendAfter() takes a message from messageBuilder() or { typename, id, value, valueType }, got ${describe(message)}`,
+        );
+      }
+      message = messageBuilder(message);
     }
     if (typeof delay !== "number" || !Number.isSafeInteger(delay) || delay < 0) {
       throw new InvalidArgumentError(

@@ -54,7 +54,7 @@ export interface KafkaEgressOpts<T = unknown> {
   /** The record key; left out or empty means no key. */
   key?: string;
   /** The record value. */
-  value: T;
+  value: NoInfer<T>;
   /** How to encode the value (see {@link kafkaEgressMessage} for the default). */
   valueType?: Type<T>;
 }
@@ -86,7 +86,7 @@ export interface KinesisEgressOpts<T = unknown> {
   /** An explicit hash key (optional). */
   hashKey?: string;
   /** The record value. */
-  value: T;
+  value: NoInfer<T>;
   /** How to encode the value (defaults as for {@link kafkaEgressMessage}). */
   valueType?: Type<T>;
 }

@@ -5,6 +5,7 @@
  */
 export { Address } from "./address";
 export { Context } from "./context";
+export { fn, type DecoratedFunction, type FnOptions, type FunctionMethod } from "./decorators";
 export { kafkaEgressMessage, kinesisEgressMessage, type KafkaEgressOpts, type KinesisEgressOpts } from "./egress";
 export {
   ConfigurationError,
@@ -31,8 +32,19 @@ export {
   type EgressOpts,
   type MessageOpts,
 } from "./message";
-export type { FunctionOpts, StatefulFunction, StorageOf, UntypedStorage, ValueOf, ValueSpecOpts } from "./spec";
+export type {
+  DeclValue,
+  FunctionOpts,
+  StateDecl,
+  StateDecls,
+  StatefulFunction,
+  StorageOf,
+  StorageOfState,
+  UntypedStorage,
+  ValueOf,
+  ValueSpecOpts,
+} from "./spec";
 export type { BatchOutcome, BatchReport, BatchReporter } from "./request-handler";
-export { StateFun, type BindOpts, type StateFunOptions } from "./statefun";
-export { Type, type GoogleProtobufClass, type ProtobufJsType } from "./types";
+export { StateFun, type BindOpts, type BindStateOpts, type StateFunOptions } from "./statefun";
+export { Type, type GoogleProtobufClass, type JsonTypeOptions, type ProtobufJsType } from "./types";
 export type { WireTypedValue } from "./wire/codec";

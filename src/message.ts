@@ -152,8 +152,8 @@ export interface MessageOpts<T = unknown> {
   typename: string;
   /** The target's id. */
   id: string;
-  /** The value to send. */
-  value: T;
+  /** The value to send; checked against `valueType` when given (`T` is inferred from it). */
+  value: NoInfer<T>;
   /**
    * The value's type. When left out, a string is sent as `stringType()`, a safe integer as
    * `intType()` (or `longType()` outside 32 bits) and a bigint as `longType()`.
@@ -192,7 +192,7 @@ export interface EgressOpts<T = unknown> {
   /** The egress's `namespace/name`. */
   typename: string;
   /** The value to send. */
-  value: T;
+  value: NoInfer<T>;
   /** The value's type (required). */
   valueType: Type<T>;
 }

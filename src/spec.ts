@@ -26,6 +26,36 @@ export type StorageOf<Specs extends readonly ValueSpecOpts[]> = {
   [S in Specs[number] as S["name"]]: ValueOf<S> | null;
 };
 
+/** A state in the record form of `state: { ... }`: its type, or its type with a TTL. */
+export type StateDecl<T = unknown> =
+  | Type<T>
+  | {
+      /** The state's type. */
+      type: Type<T>;
+      /** Time-to-live in ms, restarted by every invocation of the function for this address. */
+      expireAfterCall?: number;
+      /** Time-to-live in ms, restarted by every write of this state. */
+      expireAfterWrite?: number;
+    };
+
+/** States by name: `{ visits: StateFun.intType(), cart: { type: CartType, expireAfterWrite: 3_600_000 } }`. */
+export type StateDecls = { readonly [name: string]: StateDecl };
+
+/** The value type a state declaration holds. */
+export type DeclValue<D> = D extends Type<infer T> ? T : D extends { type: Type<infer T> } ? T : never;
+
+/** `ctx.storage` for a record of state declarations: one property per state, null when it has no value. */
+export type StorageOfState<S extends StateDecls> = { -readonly [K in keyof S]: DeclValue<S[K]> | null };
+
+/** The record form as the list form `bind` also takes. */
+export function specsFromState(state: StateDecls): ValueSpecOpts[] {
+  return Object.entries(state).map(([name, decl]) =>
+    decl !== null && typeof decl === "object" && "type" in decl && !isType(decl)
+      ? { name, type: decl.type, ...(decl.expireAfterCall !== undefined ? { expireAfterCall: decl.expireAfterCall } : {}), ...(decl.expireAfterWrite !== undefined ? { expireAfterWrite: decl.expireAfterWrite } : {}) }
+      : { name, type: decl as Type<unknown> },
+  );
+}
+
 /**
  * `ctx.storage` when the compiler does not know the function's states: a function declared as
  * `fn(context: Context, message: Message)`, as code written for `apache-flink-statefun` is.
@@ -50,6 +80,8 @@ export interface FunctionOpts<S extends object = UntypedStorage> {
   fn: StatefulFunction<S>;
   /** The states this function keeps per address. */
   specs?: readonly ValueSpecOpts[];
+  /** The same in the record form, `{ name: type }` (give `specs` or `state`, not both). */
+  state?: StateDecls;
 }
 
 const STATE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -150,7 +182,7 @@ export class FunctionSpec {
     if (opts === null || typeof opts !== "object") {
       throw new ConfigurationError(`bind() takes { typename, fn, specs? }, got ${describe(opts)}`);
     }
-    const { typename, fn, specs } = opts;
+    const { typename, fn, specs, state } = opts;
     let parts: { namespace: string; name: string };
     try {
       parts = parseTypeName(typename);
@@ -163,7 +195,13 @@ export class FunctionSpec {
     if (specs !== undefined && specs !== null && !Array.isArray(specs)) {
       throw new ConfigurationError(`bind(): function ${typename}: specs must be an array, got ${describe(specs)}`);
     }
-    const valueSpecs = (specs ?? []).map((s) => ValueSpec.fromOpts(s, typename));
+    if (state !== undefined && state !== null && (typeof state !== "object" || Array.isArray(state))) {
+      throw new ConfigurationError(`bind(): function ${typename}: state must be an object of { name: type }, got ${describe(state)}`);
+    }
+    if (state && specs) {
+      throw new ConfigurationError(`bind(): function ${typename} gives both specs and state; declare its states one way`);
+    }
+    const valueSpecs = (state ? specsFromState(state) : (specs ?? [])).map((s) => ValueSpec.fromOpts(s, typename));
     const seen = new Set<string>();
     for (const spec of valueSpecs) {
       if (seen.has(spec.name)) {

@@ -7,7 +7,18 @@ import { serve, type ServeOptions, type StateFunServer } from "./http/server";
 import { stderrLogger, type Logger } from "./logger";
 import { FunctionRegistry } from "./registry";
 import { handleRequestBytes } from "./request-handler";
-import { FunctionSpec, type FunctionOpts, type StatefulFunction, type StorageOf, type ValueSpecOpts } from "./spec";
+import type { Context } from "./context";
+import { decoratedFunctions } from "./decorators";
+import type { Message } from "./message";
+import {
+  FunctionSpec,
+  type FunctionOpts,
+  type StateDecls,
+  type StatefulFunction,
+  type StorageOf,
+  type StorageOfState,
+  type ValueSpecOpts,
+} from "./spec";
 import {
   BOOL_TYPE,
   CustomType,
@@ -15,8 +26,10 @@ import {
   FLOAT_TYPE,
   INT_TYPE,
   JsonType,
+  type JsonTypeOptions,
   LONG_TYPE,
   ProtobufType,
+  protobufTypeUrl,
   STRING_TYPE,
   type GoogleProtobufClass,
   type ProtobufJsType,
@@ -42,6 +55,16 @@ export interface BindOpts<Specs extends readonly ValueSpecOpts[]> {
   specs?: Specs;
   /** The function; may return a promise (or any thenable), which is awaited. */
   fn: StatefulFunction<StorageOf<Specs>>;
+}
+
+/** What `bind` takes with states in the record form: `state: { visits: StateFun.intType() }`. */
+export interface BindStateOpts<S extends StateDecls> {
+  /** The function type, `namespace/name`. */
+  typename: string;
+  /** The states by name; `ctx.storage` is typed from them. */
+  state: S;
+  /** The function; may return a promise (or any thenable), which is awaited. */
+  fn: StatefulFunction<StorageOfState<S>>;
 }
 
 /**
@@ -75,13 +98,29 @@ export class StateFun {
   }
 
   /**
-   * Binds a function to a function type. States declared in `specs` appear as properties of
-   * `ctx.storage`.
+   * Binds a function to a function type. Its states, declared in `state` (`{ name: type }`) or
+   * `specs` (`[{ name, type }]`), appear as properties of `ctx.storage`, typed from the
+   * declarations.
    * @throws {@link ConfigurationError} on an invalid typename, state spec, or a type bound twice.
    */
-  bind<const Specs extends readonly ValueSpecOpts[] = []>(opts: BindOpts<Specs> | FunctionOpts<StorageOf<Specs>>): this {
-    const spec = FunctionSpec.fromOpts(opts as FunctionOpts<never>);
+  bind<const S extends StateDecls>(opts: BindStateOpts<S>): this;
+  bind<const Specs extends readonly ValueSpecOpts[] = []>(opts: BindOpts<Specs> | FunctionOpts<StorageOf<Specs>>): this;
+  bind(opts: FunctionOpts<never>): this {
+    const spec = FunctionSpec.fromOpts(opts);
     this.#functions.add(spec);
+    return this;
+  }
+
+  /**
+   * Binds every method of `instance` decorated with {@link fn}, each called with `this` set
+   * to `instance`.
+   * @throws {@link ConfigurationError} when the instance has no decorated methods, or as `bind` does.
+   */
+  register(instance: object): this {
+    for (const { typename, state, method } of decoratedFunctions(instance)) {
+      const fn = (context: Context<never>, message: Message): unknown => method.call(instance, context, message);
+      this.#functions.add(FunctionSpec.fromOpts({ typename, fn, ...(state !== undefined ? { state } : {}) }));
+    }
     return this;
   }
 
@@ -119,13 +158,27 @@ export class StateFun {
   static doubleType(): Type<number> {
     return DOUBLE_TYPE;
   }
-  /** A type whose values are UTF-8 JSON under `typename`. */
-  static jsonType<T = unknown>(typename: string): Type<T> {
-    return new JsonType<T>(typename);
+  /**
+   * A type whose values are UTF-8 JSON under `typename`; with `{ schema }`, every value
+   * encoded or decoded is checked against that JSON Schema (a failure names the typename, the
+   * path in the value and the rule).
+   */
+  static jsonType<T = unknown>(typename: string, options?: JsonTypeOptions): Type<T> {
+    return new JsonType<T>(typename, options);
   }
-  /** A type whose values are protobuf messages of a google-protobuf class or protobufjs type. */
-  static protoType<T>(typename: string, messageType: GoogleProtobufClass<T> | ProtobufJsType<T>): Type<T> {
-    return new ProtobufType<T>(typename, messageType);
+  /**
+   * A type whose values are protobuf messages of a google-protobuf generated class or a
+   * protobufjs type (reflected, or a pbjs static class). Without a typename, it is
+   * `type.googleapis.com/<full.name>`, as the other SDKs name protobuf types.
+   */
+  static protoType<T>(typename: string, messageType: GoogleProtobufClass<T> | ProtobufJsType<T>): Type<T>;
+  static protoType<T>(messageType: GoogleProtobufClass<T> | ProtobufJsType<T>): Type<T>;
+  static protoType<T>(
+    typenameOrType: string | GoogleProtobufClass<T> | ProtobufJsType<T>,
+    messageType?: GoogleProtobufClass<T> | ProtobufJsType<T>,
+  ): Type<T> {
+    if (typeof typenameOrType === "string") return new ProtobufType<T>(typenameOrType, messageType as GoogleProtobufClass<T> | ProtobufJsType<T>);
+    return new ProtobufType<T>(protobufTypeUrl(typenameOrType), typenameOrType);
   }
   /** A type with a serializer and deserializer of your own. */
   static customType<T>(typename: string, serialize: (value: T) => Buffer, deserialize: (bytes: Buffer) => T): Type<T> {

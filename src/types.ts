@@ -1,5 +1,6 @@
 import { describe, validateTypeName } from "./address";
-import { InvalidArgumentError, SerializationError } from "./errors";
+import type { default as Ajv, SchemaObject, ValidateFunction } from "ajv";
+import { ConfigurationError, InvalidArgumentError, SerializationError } from "./errors";
 import {
   BooleanWrapper,
   DoubleWrapper,
@@ -203,12 +204,53 @@ export class StringType extends PrimitiveType<string> {
   }
 }
 
-/** A user type whose values are UTF-8 JSON text. */
+/** Options of a JSON type. */
+export interface JsonTypeOptions {
+  /**
+   * A JSON Schema every value must satisfy, checked when a value is encoded and when one is
+   * decoded (values are checked as given: store plain JSON data). Compiled once, by ajv in
+   * strict mode.
+   */
+  schema?: SchemaObject;
+}
+
+let schemaCompiler: Ajv | undefined;
+
+function compileSchema(typename: string, schema: SchemaObject): ValidateFunction {
+  if (schemaCompiler === undefined) {
+    // Loaded on first use: most applications declare no schema, and ajv takes ~25 ms to load.
+    const { default: AjvClass } = require("ajv") as typeof import("ajv");
+    schemaCompiler = new AjvClass({ strict: true });
+  }
+  try {
+    return schemaCompiler.compile(schema);
+  } catch (e) {
+    throw new ConfigurationError(`jsonType(${JSON.stringify(typename)}): the schema is not valid: ${(e as Error).message}`);
+  }
+}
+
+/** What the first failed rule says: where in the value, what it must be, and which rule. */
+function schemaProblem(validate: ValidateFunction): string {
+  const error = validate.errors?.[0];
+  if (error === undefined) return "it does not satisfy the schema";
+  const where = error.instancePath === "" ? "the value" : `the value at ${error.instancePath}`;
+  return `${where} ${error.message ?? "is invalid"} (schema rule ${JSON.stringify(error.keyword)} at ${error.schemaPath})`;
+}
+
+/** A user type whose values are UTF-8 JSON text, checked against a JSON Schema when given one. */
 export class JsonType<T> extends Type<T> {
-  constructor(typename: string) {
+  readonly #validate: ValidateFunction | undefined;
+
+  /** @throws {@link ConfigurationError} when `options.schema` is not a valid JSON Schema */
+  constructor(typename: string, options: JsonTypeOptions = {}) {
     super(typename);
+    this.#validate = options.schema === undefined ? undefined : compileSchema(typename, options.schema);
   }
   serialize(value: T): Buffer {
+    const validate = this.#validate;
+    if (validate !== undefined && !validate(value)) {
+      throw new SerializationError(`${this.typename} cannot encode ${describe(value)}: ${schemaProblem(validate)}`);
+    }
     let text: string | undefined;
     try {
       text = JSON.stringify(value);
@@ -221,14 +263,20 @@ export class JsonType<T> extends Type<T> {
     return Buffer.from(text, "utf8");
   }
   deserialize(bytes: Buffer): T {
+    let value: unknown;
     try {
-      return JSON.parse(bytes.toString("utf8")) as T;
+      value = JSON.parse(bytes.toString("utf8"));
     } catch (e) {
       throw new SerializationError(
         `${this.typename}: the ${bytes.length} bytes are not JSON (${(e as Error).message}); ` +
           `check that the sender encodes this typename as UTF-8 JSON`,
       );
     }
+    const validate = this.#validate;
+    if (validate !== undefined && !validate(value)) {
+      throw new SerializationError(`${this.typename}: a received value does not satisfy the schema: ${schemaProblem(validate)}`);
+    }
+    return value as T;
   }
 }
 
@@ -244,6 +292,53 @@ export interface ProtobufJsType<T> {
   decode(bytes: Uint8Array): T;
   /** protobufjs' check of a message's fields: null when valid, else what is wrong. */
   verify?(message: { [key: string]: unknown }): string | null;
+}
+
+const TYPE_URL_PREFIX = "type.googleapis.com/";
+
+/**
+ * Where protoc's google-protobuf output put a class: its generated code registers every
+ * message class under the global `proto` namespace (`proto.<full.name>`, nested messages on
+ * their parent class), which is the only run-time trace of the message's full name.
+ */
+function googleProtobufFullName(cls: unknown): string | undefined {
+  const seen = new Set<unknown>();
+  const search = (node: unknown, path: string, depth: number): string | undefined => {
+    if (node === null || (typeof node !== "object" && typeof node !== "function") || seen.has(node) || depth > 16) return undefined;
+    seen.add(node);
+    for (const [key, value] of Object.entries(node)) {
+      if (value === cls) return `${path}${key}`;
+      const found = search(value, `${path}${key}.`, depth + 1);
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  };
+  return search((globalThis as { proto?: unknown }).proto, "", 0);
+}
+
+/**
+ * `type.googleapis.com/<full.name>` for a message type: from a protobufjs reflected type's
+ * `fullName`, a pbjs static class's `getTypeUrl()`, or where protoc's google-protobuf code
+ * registered a class.
+ * @throws {@link InvalidArgumentError} when the type does not tell its full name
+ */
+export function protobufTypeUrl(messageType: unknown): string {
+  const t = messageType as { fullName?: unknown; getTypeUrl?: unknown; deserializeBinary?: unknown } | null;
+  if (t !== null && (typeof t === "object" || typeof t === "function")) {
+    if (typeof t.getTypeUrl === "function") {
+      const url = (t.getTypeUrl as (prefix?: string) => unknown)("type.googleapis.com");
+      if (typeof url === "string" && url.startsWith(TYPE_URL_PREFIX)) return url;
+    }
+    if (typeof t.fullName === "string" && t.fullName.length > 1) return TYPE_URL_PREFIX + t.fullName.replace(/^\./, "");
+    if (typeof t.deserializeBinary === "function") {
+      const name = googleProtobufFullName(t);
+      if (name !== undefined) return TYPE_URL_PREFIX + name;
+    }
+  }
+  throw new InvalidArgumentError(
+    `protoType(): cannot tell the full name of ${describe(messageType)}; pass the typename, e.g. ` +
+      `StateFun.protoType("type.googleapis.com/my.package.MyMessage", MyMessage)`,
+  );
 }
 
 /** A user type whose values are protobuf messages (google-protobuf classes or protobufjs types). */

@@ -191,6 +191,8 @@ export class LocalRuntime {
   #generation = 0;
   /** Requests being worked on and not waiting for a retry timer. */
   #active = 0;
+  /** Batches sent so far (for runUntilIdle's budget). */
+  #requests = 0;
   #waiters: (() => void)[] = [];
 
   constructor(options: LocalRuntimeOptions = {}) {
@@ -265,11 +267,28 @@ export class LocalRuntime {
    * Runs until nothing more can happen without time passing: every queued message delivered
    * and every reply applied. Retries of failed requests are waited out, moving virtual time as
    * the cluster's backoff would.
+   * @param options.maxRequests - stops the runtime (as a failure that `crash()` can restore
+   *   from) after this many requests, which only happens when messages loop between
+   *   functions; default 100,000
    * @throws {@link JobFailedError} when the cluster would have failed the job
    */
-  async runUntilIdle(): Promise<void> {
+  async runUntilIdle(options: { maxRequests?: number } = {}): Promise<void> {
+    const budget = options.maxRequests ?? 100_000;
+    const startedWith = this.#requests;
+    let rounds = 0;
     for (;;) {
       this.#throwIfFailed();
+      if (this.#requests - startedWith > budget) {
+        // Stops the runtime (as a failure), or the loop would go on behind the caller's back.
+        this.#fail(
+          `runUntilIdle(): still busy after ${budget} requests; messages may be looping between functions (see the ` +
+            "deliveries in runtime.log), or raise the limit with runUntilIdle({ maxRequests })",
+        );
+        continue;
+      }
+      // In-process functions complete on microtasks alone; letting the event loop turn now and
+      // then keeps timers (a test's timeout, real I/O) alive while a long run goes on.
+      if (++rounds % 1_000 === 0) await new Promise((resolve) => setImmediate(resolve));
       this.#pump();
       if (this.#active > 0) {
         await this.#nextChange();
@@ -549,6 +568,7 @@ export class LocalRuntime {
       }
       q.inFlight = q.pending.splice(0, resolved.maxBatch);
       this.#active++;
+      this.#requests++;
       void this.#run(q, resolved, this.#generation);
     }
   }
@@ -714,7 +734,7 @@ export class LocalRuntime {
       this.#schedule(message);
       this.#emit({ kind: "delayed", at, from, to, dueAt: message.due, ...(token !== undefined ? { token } : {}), value: d.argument });
     }
-    for (const e of result.outgoingEgresses ?? []) this.#egress(from, `${e.egressNamespace}/${e.egressType}`, e.argument);
+    for (const e of result.outgoingEgresses ?? []) this.#egress(from, `${e.egressNamespace}/${e.egressType}`, e.argument, at);
     for (const m of result.stateMutations ?? []) {
       this.#store.apply(from.typename, q.key, m, at);
       const deleted = (m.mutationType ?? 0) === 0;
@@ -737,7 +757,7 @@ export class LocalRuntime {
     if (message.token !== undefined) this.#tokens.delete(`${addressKey(message.from)}\u0000${message.token}`);
   }
 
-  #egress(from: AddressRef, id: string, value: WireTypedValue): void {
+  #egress(from: AddressRef, id: string, value: WireTypedValue, at: number): void {
     const declared = this.#egresses.get(id);
     if (declared === undefined) {
       const known = [...this.#egresses.keys()];
@@ -773,7 +793,7 @@ export class LocalRuntime {
     let records = this.#egressRecords.get(id);
     if (records === undefined) this.#egressRecords.set(id, (records = []));
     records.push(record);
-    this.#emit({ kind: "egress", at: this.now, from, egress: id, record });
+    this.#emit({ kind: "egress", at, from, egress: id, record });
   }
 
   // ----------------------------------------------------------------------------------------

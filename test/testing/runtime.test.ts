@@ -491,6 +491,17 @@ describe("faults", () => {
   });
 });
 
+test("messages looping between functions: runUntilIdle gives up after its request budget instead of hanging", async () => {
+  const sf = new StateFun({ logger: silentLogger })
+    .bind({ typename: "example/ping", fn: (ctx) => ctx.send(messageBuilder({ typename: "example/pong", id: "x", value: 1 })) })
+    .bind({ typename: "example/pong", fn: (ctx) => ctx.send(messageBuilder({ typename: "example/ping", id: "x", value: 1 })) });
+  const rt = new LocalRuntime({ functions: sf });
+  rt.send("example/ping", "x", 0);
+  await expect(rt.runUntilIdle({ maxRequests: 500 })).rejects.toThrow(
+    "runUntilIdle(): still busy after 500 requests; messages may be looping between functions",
+  );
+});
+
 describe("inspection", () => {
   test("state decoded with the declared type; egress records decoded; a message log", async () => {
     const Profile = StateFun.jsonType<{ name: string }>("example/Profile");

@@ -131,6 +131,32 @@ describe("protobufjs types", () => {
   });
 });
 
+describe("protoType without a typename: type.googleapis.com/<full.name>", () => {
+  test("from a protobufjs reflected type's full name", () => {
+    expect(StateFun.protoType(Profile as unknown as ProtobufJsType<ProfileMessage>).typename).toBe(PROFILE_TYPENAME);
+  });
+
+  test("from a google-protobuf generated class (where its generated code registered it: proto.<full.name>)", () => {
+    expect(StateFun.protoType<KafkaRecordMessage>(KafkaProducerRecord).typename).toBe(RECORD_TYPENAME);
+  });
+
+  test("from a pbjs static class's getTypeUrl()", () => {
+    const staticClass = {
+      encode: (m: ProfileMessage) => Profile.encode(m),
+      decode: (b: Uint8Array) => Profile.decode(b) as unknown as ProfileMessage,
+      getTypeUrl: (prefix = "type.googleapis.com") => `${prefix}/example.Profile`,
+    };
+    expect(StateFun.protoType(staticClass).typename).toBe(PROFILE_TYPENAME);
+  });
+
+  test("a type that does not tell its name asks for the typename", () => {
+    const anonymous = { encode: Profile.encode.bind(Profile), decode: (b: Uint8Array) => Profile.decode(b) };
+    expect(() => StateFun.protoType(anonymous)).toThrow(
+      'protoType(): cannot tell the full name of an object; pass the typename, e.g. StateFun.protoType("type.googleapis.com/my.package.MyMessage", MyMessage)',
+    );
+  });
+});
+
 test("protoType rejects something that is neither a google-protobuf class nor a protobufjs type", () => {
   expect(() => StateFun.protoType("example/X", {} as never)).toThrow(InvalidArgumentError);
   expect(() => StateFun.protoType("example/X", {} as never)).toThrow(
