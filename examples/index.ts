@@ -4,6 +4,8 @@
  */
 import { StateFun } from "../src";
 import { greeterApp } from "./greeter/functions";
+import { shoppingCartApp } from "./shopping-cart/functions";
+import { showcaseApp } from "./showcase/functions";
 
-export const sf: StateFun = greeterApp(new StateFun());
+export const sf: StateFun = showcaseApp(shoppingCartApp(greeterApp(new StateFun())));
 export default sf;

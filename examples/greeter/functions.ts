@@ -6,7 +6,7 @@
  *   curl -X PUT -H "Content-Type: application/vnd.example/GreetRequest" -d '{"name":"Bob"}' localhost:8090/example/person/Bob
  *   curl localhost:8091/greetings
  */
-import { StateFun, egressMessageBuilder, messageBuilder } from "../../src";
+import { StateFun, egressMessageBuilder, kafkaEgressMessage, messageBuilder } from "../../src";
 
 /** What the ingress sends to person (`name` only) and person sends to greeter. */
 export interface GreetRequest {
@@ -33,8 +33,15 @@ export function greeting(name: string, visits: number): string {
   return `Welcome back ${name}, visit number ${visits}.`;
 }
 
+/**
+ * Where greetings go: the playground egress topic `greetings` (locally, and with the playground
+ * image), or a Kafka egress (on a cluster running the plain StateFun image, which has no
+ * playground egress).
+ */
+export type GreetingsEgress = "playground" | { kafkaEgress: string; topic: string };
+
 /** Binds the greeter's functions on `sf` (a new StateFun by default). */
-export function greeterApp(sf: StateFun = new StateFun()): StateFun {
+export function greeterApp(sf: StateFun = new StateFun(), greetings: GreetingsEgress = "playground"): StateFun {
   return sf
     .bind({
       typename: "example/person",
@@ -54,12 +61,11 @@ export function greeterApp(sf: StateFun = new StateFun()): StateFun {
       fn(context, message) {
         const request = message.as(GreetRequestType);
         if (request === null) return;
+        const text = greeting(request.name, request.visits ?? 1);
         context.send(
-          egressMessageBuilder({
-            typename: PLAYGROUND_EGRESS,
-            value: { topic: "greetings", payload: greeting(request.name, request.visits ?? 1) },
-            valueType: EgressRecordType,
-          }),
+          greetings === "playground"
+            ? egressMessageBuilder({ typename: PLAYGROUND_EGRESS, value: { topic: "greetings", payload: text }, valueType: EgressRecordType })
+            : kafkaEgressMessage({ typename: greetings.kafkaEgress, topic: greetings.topic, key: request.name, value: text }),
         );
       },
     });

@@ -2,16 +2,30 @@
 /**
  * The `statefun` command line.
  *   statefun dev [--module module.yaml] <entry.js>   run the application locally (see dev.ts)
+ *   statefun validate [module.yaml] [--functions <entry.js>]   check a module file (see validate.ts)
+ *   statefun module <entry.js> --url <url>   print endpoint components for an entry (see module-command.ts)
  */
+import { consoleOutput } from "./common";
 import { dev, DEV_USAGE } from "./dev";
+import { moduleCommand, MODULE_USAGE } from "./module-command";
+import { validateCommand, VALIDATE_USAGE } from "./validate";
 
-const USAGE = `usage:\n  ${DEV_USAGE.split("\n").join("\n  ")}`;
+const indent = (usage: string): string =>
+  usage
+    .split("\n")
+    .map((line) => (line === "" ? line : `  ${line}`))
+    .join("\n");
+const USAGE = `usage:\n${[DEV_USAGE, VALIDATE_USAGE, MODULE_USAGE].map(indent).join("\n\n")}`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
     case "dev":
       return dev(rest);
+    case "validate":
+      return validateCommand(rest, consoleOutput);
+    case "module":
+      return moduleCommand(rest, consoleOutput);
     case undefined:
     case "help":
     case "--help":

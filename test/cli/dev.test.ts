@@ -63,7 +63,7 @@ async function nextGreeting(dev: Dev): Promise<string> {
 test("npm start's statefun dev: curl the playground ingress, then curl the greeting from the egress; Ctrl-C exits 0", async () => {
   const dev = await startDev();
   try {
-    expect(dev.lines[0]).toMatch(/example\/person, example\/greeter .* ingress :8090, egress :8091/);
+    expect(dev.lines[0]).toMatch(/^statefun dev: example\/person, example\/greeter, .*module\.yaml: ingress :8090, egress :8091, broker :8092; Ctrl-C stops$/);
     expect((await greet("Bob")).status).toBe(200);
     expect(await nextGreeting(dev)).toBe("Hello Bob! Nice to meet you.");
     expect((await send("http://localhost:8091/greetings", { method: "GET" })).status).toBe(404);
