@@ -5,15 +5,16 @@ import { typedValue, typedValueBytes, type WireTypedValue } from "./wire/codec";
 
 /**
  * Encodes `value` with `type` into a TypedValue.
- * @param where - what the value is for, named in the error when it cannot be encoded (a
- *   function, so that the text is only built on failure: this is the hot path of every send)
+ * @param to - the message's target, or the typename of the egress it goes to; named in the
+ *   error when the value cannot be encoded (the text is built only then: this is the hot path
+ *   of every send)
  */
-export function toTypedValue<T>(value: T, type: Type<T>, where: () => string): WireTypedValue {
+export function toTypedValue<T>(value: T, type: Type<T>, to: Address | string): WireTypedValue {
   let bytes: Buffer;
   try {
     bytes = type.serialize(value);
   } catch (e) {
-    throw serializationErrorIn(where(), e);
+    throw serializationErrorIn(typeof to === "string" ? `a message to egress ${JSON.stringify(to)}` : `a message to ${to}`, e);
   }
   return typedValue(type.typename, bytes);
 }
@@ -184,7 +185,7 @@ export function messageBuilder<T>({ typename, id, value, valueType }: MessageOpt
     throw new InvalidArgumentError(`a message to ${target} needs a value, got ${describe(value)}`);
   }
   const type = (valueType ?? inferType(value, target)) as Type<T>;
-  return new Message(target, toTypedValue(value, type, () => `a message to ${target}`));
+  return new Message(target, toTypedValue(value, type, target));
 }
 
 /** Options of {@link egressMessageBuilder}. */
@@ -209,7 +210,7 @@ export function egressMessageBuilder<T>({ typename, value, valueType }: EgressOp
   if (valueType === undefined || valueType === null) {
     throw new InvalidArgumentError(`a message to egress ${JSON.stringify(typename)} needs a valueType`);
   }
-  return new EgressMessage(typename, toTypedValue(value, valueType, () => `a message to egress ${JSON.stringify(typename)}`));
+  return new EgressMessage(typename, toTypedValue(value, valueType, typename));
 }
 
 /** Splits an egress typename into the wire's namespace and type. */

@@ -66,7 +66,7 @@ function refuseFromHeaders(req: IncomingMessage, maxBytes: number): RequestRejec
 }
 
 /** Decodes `body` for its `Content-Encoding` (a no-op without one). */
-export function decodeBody(
+function decodeBody(
   req: IncomingMessage,
   body: Buffer,
   maxBytes: number,
@@ -91,8 +91,8 @@ export function decodeBody(
 
 /**
  * Reads and decodes a request body. Exactly one of `onBody` and `onRefused` is called, unless
- * the client goes away first. A refusal leaves the rest of the body unread: answer it, then
- * call {@link closeAfterRefusal}.
+ * the client goes away first. A refusal leaves the rest of the body unread: answer it with
+ * {@link refuseUnread}.
  */
 export function readBody(
   req: IncomingMessage,

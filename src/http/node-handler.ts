@@ -49,7 +49,6 @@ export function describeFailure(error: unknown): { status: number; fields: Recor
     if (error.id !== undefined) fields.id = error.id;
     return { status: error.httpStatus, fields };
   }
-  if (error instanceof RequestRejectedError) return { status: error.httpStatus, fields: {} };
   if (error instanceof StateFunError && "httpStatus" in error && typeof error.httpStatus === "number") {
     return { status: error.httpStatus, fields: {} };
   }

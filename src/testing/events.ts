@@ -2,8 +2,8 @@
  * What the local runtime reports as it works: the message log of `LocalRuntime.log`, the lines
  * `statefun dev` prints, and what `onEvent` receives.
  */
-import type { WireTypedValue } from "../wire/codec";
-import { decodeValue, describeEgressRecord, describeValue, type DecodedEgressRecord } from "./values";
+import type { WireAddress, WireTypedValue } from "../wire/codec";
+import { decodeValue, describeEgressRecord, describeValue, utf8Text, type DecodedEgressRecord } from "./values";
 
 /** A function address: its type (`namespace/name`) and id. */
 export interface AddressRef {
@@ -33,6 +33,11 @@ export type RuntimeEvent =
   | { readonly kind: "fault"; readonly at: number; readonly to: AddressRef; readonly fault: "duplicate" | "lost-reply" }
   | { readonly kind: "restore"; readonly at: number; readonly checkpointAt: number; readonly replayed: number }
   | { readonly kind: "failure"; readonly at: number; readonly reason: string };
+
+/** The address a wire `Address` names. */
+export function addressRefOf(wire: WireAddress): AddressRef {
+  return { typename: `${wire.namespace}/${wire.type}`, id: wire.id };
+}
 
 /** `example/person("Bob")` */
 export function formatAddress(a: AddressRef): string {
@@ -84,8 +89,8 @@ export function formatEvent(e: RuntimeEvent, options: { wallClock?: boolean } = 
 
 /** Bytes as text when they are UTF-8, base64 otherwise. */
 function jsonBytes(bytes: Buffer): { text: string } | { base64: string } {
-  const text = bytes.toString("utf8");
-  return Buffer.from(text, "utf8").equals(bytes) ? { text } : { base64: bytes.toString("base64") };
+  const text = utf8Text(bytes);
+  return text !== undefined ? { text } : { base64: bytes.toString("base64") };
 }
 
 function jsonValue(v: WireTypedValue | null): unknown {

@@ -25,7 +25,7 @@ import {
   type WireInvocationResponse,
   type WireTypedValue,
 } from "../wire/codec";
-import { formatAddress, type AddressRef, type RuntimeEvent } from "./events";
+import { addressRefOf, formatAddress, type AddressRef, type RuntimeEvent } from "./events";
 import { Scheduler, type Timer } from "./scheduler";
 import { StateStore, StoreViolation, type StoreSnapshot } from "./store";
 import { InProcessTarget, RemoteTarget, type FunctionTarget } from "./targets";
@@ -144,10 +144,6 @@ const DEFAULT_MAX_BATCH = 1000;
 
 function addressKey(ref: AddressRef): string {
   return `${ref.typename}\u0000${ref.id}`;
-}
-
-function refOf(wire: WireAddress): AddressRef {
-  return { typename: `${wire.namespace}/${wire.type}`, id: wire.id };
 }
 
 function wireOf(ref: AddressRef): WireAddress {
@@ -702,7 +698,7 @@ export class LocalRuntime {
     const from = q.ref;
     const at = this.now;
     for (const m of result.outgoingMessages ?? []) {
-      const to = refOf(m.target);
+      const to = addressRefOf(m.target);
       if (this.#resolve(to.typename) === null) throw this.#noTarget(to.typename);
       this.#emit({ kind: "message", at, from, to, value: m.argument });
       this.#enqueue(to, { caller: from, value: m.argument });
@@ -721,7 +717,7 @@ export class LocalRuntime {
         throw new JobFailedError(`${formatAddress(from)} sent a delayed message with delay ${delay} ms; the cluster fails the job on a negative delay`);
       }
       if (!d.target || !d.argument) throw new JobFailedError(`${formatAddress(from)} sent a delayed message without a target or value`);
-      const to = refOf(d.target);
+      const to = addressRefOf(d.target);
       if (this.#resolve(to.typename) === null) throw this.#noTarget(to.typename);
       const token = d.cancellationToken || undefined;
       if (token !== undefined && this.#tokens.has(`${addressKey(from)}\u0000${token}`)) {
@@ -772,8 +768,7 @@ export class LocalRuntime {
     } catch (e) {
       throw new JobFailedError(`${formatAddress(from)} wrote to egress ${id} a record that does not decode: ${(e as Error).message}`);
     }
-    const expected = { kafka: "kafka", kinesis: "kinesis", playground: "playground" } as const;
-    if (declared.kind !== "generic" && record.kind !== expected[declared.kind]) {
+    if (declared.kind !== "generic" && record.kind !== declared.kind) {
       throw new JobFailedError(
         `${formatAddress(from)} wrote a ${value.typename} value to egress ${id}, a ${declared.kind} egress, which only takes ` +
           `${declared.kind} records (use ${declared.kind === "kafka" ? "kafkaEgressMessage()" : declared.kind === "kinesis" ? "kinesisEgressMessage()" : "a JSON io.statefun.playground/EgressRecord {topic, payload}"})`,

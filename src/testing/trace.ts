@@ -6,8 +6,8 @@
  */
 import { readFileSync } from "node:fs";
 import type { StateFun } from "../statefun";
-import { decodeFromFunction, type WireFromFunction, type WireTypedValue } from "../wire/codec";
-import { formatAddress, type AddressRef } from "./events";
+import { decodeFromFunction, type WireAddress, type WireFromFunction, type WireTypedValue } from "../wire/codec";
+import { addressRefOf, formatAddress, type AddressRef } from "./events";
 import { decodeEgressRecord, describeEgressRecord, describeValue } from "./values";
 
 /** One request/reply exchange. */
@@ -77,7 +77,7 @@ export function describeReply(reply: WireFromFunction): string[] {
   if (missing) return missing.map((s) => `missing state ${s.stateName}: ${s.typeTypename}`);
   const r = reply.invocationResult;
   if (!r) return ["(an empty FromFunction)"];
-  const addr = (a: { namespace: string; type: string; id: string }): string => formatAddress({ typename: `${a.namespace}/${a.type}`, id: a.id });
+  const addr = (a: WireAddress): string => formatAddress(addressRefOf(a));
   const lines: string[] = [];
   for (const m of r.outgoingMessages ?? []) lines.push(`message → ${addr(m.target)}: ${describeValue(m.argument)}`);
   for (const d of r.delayedInvocations ?? []) {

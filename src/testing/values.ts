@@ -3,6 +3,7 @@
  * built-in types and egress records by their typename, a user type through its `Type` when
  * one is known, JSON when the bytes are JSON, hex otherwise.
  */
+import { isUtf8 } from "node:buffer";
 import { StateFun } from "../statefun";
 import type { Type } from "../types";
 import {
@@ -147,7 +148,12 @@ export function describeEgressRecord(record: DecodedEgressRecord): string {
   }
 }
 
+/** The bytes as text when they are valid UTF-8. */
+export function utf8Text(bytes: Buffer): string | undefined {
+  return isUtf8(bytes) ? bytes.toString("utf8") : undefined;
+}
+
 function utf8OrHex(bytes: Buffer): string {
-  const text = bytes.toString("utf8");
-  return Buffer.from(text, "utf8").equals(bytes) && !/[\u0000-\u0008\u000e-\u001f]/.test(text) ? JSON.stringify(text) : `0x${bytes.toString("hex")}`;
+  const text = utf8Text(bytes);
+  return text !== undefined && !/[\u0000-\u0008\u000e-\u001f]/.test(text) ? JSON.stringify(text) : `0x${bytes.toString("hex")}`;
 }
