@@ -13,6 +13,8 @@
  *   (a) 1 invocation: int state `seen` read + incremented, one outgoing string message
  *   (b) the same function, a 100-invocation batch
  *   (c) 1 invocation: a ~10 KB JSON state read, one record and a counter updated, written back
+ *   (d) the same function, a 10-invocation batch to one address: each invocation reads the state
+ *       afresh (what a new batch would deliver), edits it in place and writes it back
  *
  * Variants (key: what):
  *   ours-bytes       statefun-ts `sf.handleRequest(bytes)` → Promise<bytes>
@@ -64,7 +66,7 @@ const WARMUP_MS = envInt("BENCH_WARMUP_MS", QUICK ? 40 : 250);
 const WARMUP_PASSES = 2;
 /** Requests between two clock reads (keeps hrtime's own cost out of the figures). */
 const CLOCK_EVERY = 8;
-const SHAPES_WANTED = (process.env.BENCH_SHAPES ?? "a,b,c").split(",").map((s) => s.trim().toLowerCase());
+const SHAPES_WANTED = (process.env.BENCH_SHAPES ?? "a,b,c,d").split(",").map((s) => s.trim().toLowerCase());
 const VARIANTS_WANTED = process.env.BENCH_VARIANTS
   ? process.env.BENCH_VARIANTS.split(",").map((s) => s.trim().toLowerCase())
   : null;
@@ -367,7 +369,8 @@ async function main(): Promise<void> {
   const shapes = [
     counterShape("a", "(a) 1 inv, int state + 1 send", 1),
     counterShape("b", "(b) 100-inv batch, int state + send", 100),
-    docShape(),
+    docShape("c", 1),
+    docShape("d", 10),
   ].filter((s) => SHAPES_WANTED.includes(s.key));
   const variants = makeVariants();
   const measured = VARIANTS_WANTED ? variants.filter((v) => VARIANTS_WANTED.includes(v.key)) : variants;

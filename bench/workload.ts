@@ -175,23 +175,30 @@ export function counterShape(key: string, label: string, n: number): Shape {
   };
 }
 
-export function docShape(): Shape {
+/**
+ * Shapes (c) and (d): `n` invocations to one address, each reading the ~10 KB JSON document,
+ * editing it in place and writing it back (the official SDK saves only assigned values).
+ */
+export function docShape(key = "c", n = 1): Shape {
   const docType = StateFun.jsonType<Doc>(DOC_STATE_TYPENAME);
   const doc = makeDoc();
   const bytes = request({
     target: addr(DOC_TYPENAME, "doc-1"),
     state: { doc: typedValue(DOC_STATE_TYPENAME, docType.serialize(doc)) },
-    invocations: [{ argument: tv(StateFun.stringType(), "touch") }],
+    invocations: Array.from({ length: n }, () => ({ argument: tv(StateFun.stringType(), "touch") })),
   });
   const want = makeDoc();
-  want.counter = 1;
-  want.records[1].hits = 1;
-  want.records[1].qty += 1;
+  want.counter = n;
+  for (let i = 1; i <= n; i++) {
+    want.records[i % want.records.length].hits += 1;
+    want.records[i % want.records.length].qty += 1;
+  }
+  const size = docType.serialize(doc).length.toLocaleString("en-US");
   return {
-    key: "c",
-    label: `(c) 1 inv, JSON state ${docType.serialize(doc).length.toLocaleString("en-US")} B`,
+    key,
+    label: n === 1 ? `(${key}) 1 inv, JSON state ${size} B` : `(${key}) ${n}-inv batch, JSON state ${size} B edited in place`,
     bytes,
-    invocations: 1,
+    invocations: n,
     expect(reply) {
       const r = reply.invocationResult;
       if (!r) return "no invocation result";

@@ -1,4 +1,5 @@
 import { ConfigurationError, InvalidArgumentError } from "./errors";
+import { clip, describe, quote } from "./text";
 
 /**
  * Splits a `<namespace>/<name>` typename at its last `/`, as every StateFun SDK does.
@@ -13,7 +14,7 @@ export function parseTypeName(typename: string): { namespace: string; name: stri
   const slash = typename.lastIndexOf("/");
   if (slash <= 0 || slash === typename.length - 1) {
     throw new InvalidArgumentError(
-      `typename ${JSON.stringify(typename)} must be of the form <namespace>/<name>, e.g. "example/greeter"`,
+      `typename ${quote(typename)} must be of the form <namespace>/<name>, e.g. "example/greeter"`,
     );
   }
   return { namespace: typename.substring(0, slash), name: typename.substring(slash + 1) };
@@ -32,19 +33,10 @@ export function validateStateTypeName(typename: string, where: string): void {
   const slash = typename.indexOf("/");
   if (slash <= 0 || slash === typename.length - 1 || typename.indexOf("/", slash + 1) !== -1) {
     throw new ConfigurationError(
-      `${where}: the state type's typename ${JSON.stringify(typename)} must contain exactly one "/" ` +
+      `${where}: the state type's typename ${quote(typename)} must contain exactly one "/" ` +
         `(<namespace>/<name>); the cluster rejects any other form`,
     );
   }
-}
-
-/** Renders any value for an error message. */
-export function describe(value: unknown): string {
-  if (typeof value === "string") return JSON.stringify(value);
-  if (typeof value === "bigint") return `${value}n`;
-  if (value === null || value === undefined || typeof value !== "object") return String(value);
-  const name = (value as { constructor?: { name?: string } }).constructor?.name;
-  return name && name !== "Object" ? `a ${name}` : "an object";
 }
 
 /** A Stateful Function's address: its function type (`namespace/name`) and its id. */
@@ -74,7 +66,7 @@ export class Address {
   static fromTypeNameId(typename: string, id: string): Address {
     if (typeof id !== "string" || id.length === 0) {
       throw new InvalidArgumentError(
-        `the id of an address of ${JSON.stringify(typename)} must be a non-empty string, got ${describe(id)}`,
+        `the id of an address of ${quote(typename)} must be a non-empty string, got ${describe(id)}`,
       );
     }
     const { namespace, name } = parseTypeName(typename);
@@ -83,6 +75,6 @@ export class Address {
 
   /** `namespace/name/id`-style rendering for logs and error messages: `example/person("Bob")`. */
   toString(): string {
-    return `${this.typename}(${JSON.stringify(this.id)})`;
+    return `${clip(this.typename)}(${quote(this.id)})`;
   }
 }

@@ -1,6 +1,6 @@
 /**
  * Runs a batch: every invocation in order against one storage, each seeing the state the
- * previous one left. A synchronous function never waits on the event loop; a returned thenable
+ * previous one left, exactly as if a new batch began there (see storage.ts). A synchronous function never waits on the event loop; a returned thenable
  * is awaited before the next invocation. Any failure aborts the whole batch.
  */
 import { Context, type CurrentInvocation } from "./context";
@@ -41,6 +41,13 @@ export function runBatch(batch: RunnableBatch): WireInvocationResponse | Promise
 
   const runFrom = (start: number): WireInvocationResponse | Promise<WireInvocationResponse> => {
     for (let i = start; i < invocations.length; i++) {
+      if (i > 0) {
+        try {
+          storage.nextInvocation();
+        } catch (e) {
+          throw fail(e, `encoding the state after ${stage(i - 1)}`);
+        }
+      }
       const invocation = invocations[i];
       current.caller = invocation.caller;
       let result: unknown;

@@ -1,4 +1,5 @@
-import { Address, describe } from "./address";
+import { Address } from "./address";
+import { describe } from "./text";
 import type { Effects } from "./effects";
 import { InvalidArgumentError } from "./errors";
 import { EgressMessage, egressMessageBuilder, Message, messageBuilder, type MessageOpts } from "./message";

@@ -1,4 +1,5 @@
-import { describe, validateTypeName } from "./address";
+import { validateTypeName } from "./address";
+import { describe, quote } from "./text";
 import { InvalidArgumentError, serializationErrorIn } from "./errors";
 import { EgressMessage } from "./message";
 import type { Type } from "./types";
@@ -65,7 +66,7 @@ export interface KafkaEgressOpts<T = unknown> {
  * and a Buffer/Uint8Array as is.
  */
 export function kafkaEgressMessage<T>({ typename, topic, key, value, valueType }: KafkaEgressOpts<T>): EgressMessage {
-  const what = `a Kafka record for egress ${JSON.stringify(typename)}`;
+  const what = `a Kafka record for egress ${quote(typename)}`;
   required(typename, "typename", what);
   validateTypeName(typename);
   required(topic, "topic", what);
@@ -100,7 +101,7 @@ export function kinesisEgressMessage<T>({
   value,
   valueType,
 }: KinesisEgressOpts<T>): EgressMessage {
-  const what = `a Kinesis record for egress ${JSON.stringify(typename)}`;
+  const what = `a Kinesis record for egress ${quote(typename)}`;
   required(typename, "typename", what);
   validateTypeName(typename);
   required(stream, "stream", what);

@@ -1,3 +1,5 @@
+import { clip, quote } from "./text";
+
 /**
  * Every error the SDK raises is a {@link StateFunError}. Three of them are what
  * `handleRequest` throws, and each carries the HTTP status a server should answer with:
@@ -42,9 +44,9 @@ export class UnknownFunctionError extends StateFunError {
     readonly id?: string,
   ) {
     super(
-      `no function is bound to ${JSON.stringify(functionType)}; bound types: ` +
+      `no function is bound to ${quote(functionType)}; bound types: ` +
         (boundTypes.length === 0 ? "(none)" : boundTypes.join(", ")) +
-        `. Bind it with sf.bind({ typename: ${JSON.stringify(functionType)}, fn }) or fix the ` +
+        `. Bind it with sf.bind({ typename: ${quote(functionType)}, fn }) or fix the ` +
         `endpoint's functions pattern in module.yaml`,
     );
   }
@@ -69,7 +71,7 @@ export class FunctionInvocationError extends StateFunError {
     readonly stage: string,
   ) {
     super(
-      `function ${functionType}(${JSON.stringify(id)}) failed at ${stage}: ${causeMessage(cause)}`,
+      `function ${clip(functionType)}(${quote(id)}) failed at ${stage}: ${clip(causeMessage(cause), MESSAGE_CHARS)}`,
       { cause },
     );
   }
@@ -112,6 +114,9 @@ export class SerializationError extends StateFunError {}
 export function serializationErrorIn(where: string, e: unknown): SerializationError {
   return new SerializationError(`${where}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
 }
+
+/** How much of a function's own error message a FunctionInvocationError repeats. */
+const MESSAGE_CHARS = 2_000;
 
 function causeMessage(cause: unknown): string {
   if (cause instanceof Error) return `${cause.name === "Error" ? "" : cause.name + ": "}${cause.message}`;

@@ -1,4 +1,5 @@
-import { Address, describe, parseTypeName, validateTypeName } from "./address";
+import { Address, parseTypeName, validateTypeName } from "./address";
+import { clip, describe, quote } from "./text";
 import { InvalidArgumentError, serializationErrorIn, TypeMismatchError } from "./errors";
 import { BOOL_TYPE, DOUBLE_TYPE, FLOAT_TYPE, INT_TYPE, LONG_TYPE, STRING_TYPE, Type } from "./types";
 import { typedValue, typedValueBytes, type WireTypedValue } from "./wire/codec";
@@ -14,7 +15,7 @@ export function toTypedValue<T>(value: T, type: Type<T>, to: Address | string): 
   try {
     bytes = type.serialize(value);
   } catch (e) {
-    throw serializationErrorIn(typeof to === "string" ? `a message to egress ${JSON.stringify(to)}` : `a message to ${to}`, e);
+    throw serializationErrorIn(typeof to === "string" ? `a message to egress ${quote(to)}` : `a message to ${to}`, e);
   }
   return typedValue(type.typename, bytes);
 }
@@ -67,8 +68,8 @@ export class Message {
     if (!tv.hasValue) return null;
     if (tv.typename !== type.typename) {
       throw new TypeMismatchError(
-        `a message to ${this.targetAddress} carries a ${tv.typename} value, not ${type.typename}: ` +
-          `check message.is(type) first, or decode it with a type whose typename is ${JSON.stringify(tv.typename)}` +
+        `a message to ${this.targetAddress} carries a ${clip(tv.typename)} value, not ${type.typename}: ` +
+          `check message.is(type) first, or decode it with a type whose typename is ${quote(tv.typename)}` +
           longHint(tv.typename, type.typename),
       );
     }
@@ -205,10 +206,10 @@ export interface EgressOpts<T = unknown> {
 export function egressMessageBuilder<T>({ typename, value, valueType }: EgressOpts<T>): EgressMessage {
   validateTypeName(typename);
   if (value === undefined || value === null) {
-    throw new InvalidArgumentError(`a message to egress ${JSON.stringify(typename)} needs a value, got ${describe(value)}`);
+    throw new InvalidArgumentError(`a message to egress ${quote(typename)} needs a value, got ${describe(value)}`);
   }
   if (valueType === undefined || valueType === null) {
-    throw new InvalidArgumentError(`a message to egress ${JSON.stringify(typename)} needs a valueType`);
+    throw new InvalidArgumentError(`a message to egress ${quote(typename)} needs a valueType`);
   }
   return new EgressMessage(typename, toTypedValue(value, valueType, typename));
 }

@@ -1,4 +1,5 @@
-import { describe, parseTypeName, validateStateTypeName } from "./address";
+import { parseTypeName, validateStateTypeName } from "./address";
+import { describe } from "./text";
 import type { Context } from "./context";
 import { ConfigurationError } from "./errors";
 import type { Message } from "./message";
@@ -90,6 +91,12 @@ const STATE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 export class ValueSpec {
   /** The spec the cluster is asked to register when this state is missing from a request. */
   readonly wireSpec: WirePersistedValueSpec;
+  /**
+   * Whether the last batch that only read this state had edited it in place: a hint that makes
+   * the storage encode such a value at its first read (see storage.ts). It decides only how the
+   * storage finds an edit, never what it finds.
+   */
+  editedInPlace = false;
 
   private constructor(
     readonly name: string,

@@ -1,15 +1,26 @@
 /**
  * `ctx.storage`: the address-scoped state of one batch.
  *
- * Each declared state is a cell. A stored value is decoded at most once per batch, on first
- * read. Writes are recorded, not sent: at the end of the batch each cell yields at most one
- * mutation with its final value. Object values (JSON, protobuf messages, buffers) may be edited
- * in place, so they are encoded at the end of the batch, and a read-only object is saved when
- * its bytes changed.
+ * The invariant (PROTOCOL.md): at the start of every invocation each state reads exactly what
+ * the cluster would deliver if a new batch began there, the decoding of the bytes its value
+ * encodes to. Whatever the batching, a function then computes the same thing.
+ *
+ * - Built-in types hold immutable values, normalized at the write to what their bytes decode to
+ *   (see `PrimitiveType.normalize`), so a decoded or assigned value stays exact for the whole
+ *   batch and is encoded once, at the end.
+ * - User types (JSON, protobuf, custom) hold objects that may be edited in place. Within one
+ *   invocation every read returns the same object. Between two invocations of a batch, each
+ *   such state the first one touched is encoded, and the next one that reads it gets a fresh
+ *   decoding of those bytes. A batch of one invocation does no extra work.
+ *
+ * Writes are recorded, not sent: at the end of the batch each state yields at most one
+ * mutation with its final value. A state that was only read yields one when its value now
+ * encodes differently from the stored value (an in-place edit).
  */
 import type { Address } from "./address";
 import { serializationErrorIn, StateAccessError, TypeMismatchError, type SerializationError } from "./errors";
 import type { FunctionSpec, ValueSpec } from "./spec";
+import { quote } from "./text";
 import { PrimitiveType } from "./types";
 import { MutationType, typedValue, typedValueBytes, type WireStateMutation, type WireTypedValue } from "./wire/codec";
 
@@ -18,24 +29,44 @@ const READ = 1;
 const SET = 2;
 const DELETED = 3;
 
+/** `StateCell.epoch` of a value that stays valid across invocations (immutable, or none). */
+const ALWAYS = -1;
+/** `StateCell.epoch` of a user-type value that must be decoded again from `bytes` when read. */
+const STALE = -2;
+
 class StateCell {
+  /** What the batch did to the state so far. */
   status = UNTOUCHED;
+  /** The value the function sees; valid while `epoch` is the storage's or ALWAYS. */
   value: unknown = null;
+  /** The invocation `value` belongs to (see ALWAYS, STALE). */
+  epoch = ALWAYS;
   /**
-   * Bytes of a SET value of a user type, encoded at the write so a bad value fails where it was
-   * written. Built-in types are checked at the write instead and encoded once, at the end.
+   * User types: the bytes of the state's value as of the last invocation boundary (those the
+   * value was decoded from, or encoded to); null when not known yet or the state has no value.
+   * Built-in types: unused (encoded once, at the end).
    */
   bytes: Buffer | null = null;
+  /** User types: how this value encoding of the stored value, when it was computed. */
+  canonical: Buffer | null = null;
+  readonly primitive: boolean;
 
   constructor(
     readonly spec: ValueSpec,
     /** The stored value as received; null when the state has no value. */
     readonly stored: WireTypedValue | null,
-  ) {}
+  ) {
+    this.primitive = spec.type instanceof PrimitiveType;
+  }
 }
 
-/** The proxy target: one batch's cells. */
+/** The proxy target: one batch's cells and the invocation running. */
 class StorageTarget {
+  /** Counts invocations; a user-type value decoded or assigned in an earlier one is stale. */
+  epoch = 0;
+  /** User-type cells the current invocation read or wrote. */
+  readonly touched: StateCell[] = [];
+
   constructor(
     readonly cells: StateCell[],
     readonly address: Address,
@@ -58,9 +89,9 @@ function stateError(cell: StateCell, address: Address, e: unknown): Serializatio
   return serializationErrorIn(where(cell, address), e);
 }
 
-function decode(cell: StateCell, address: Address, stored: WireTypedValue): unknown {
+function decode(cell: StateCell, address: Address, bytes: Buffer): unknown {
   try {
-    return cell.spec.type.deserialize(typedValueBytes(stored));
+    return cell.spec.type.deserialize(bytes);
   } catch (e) {
     throw stateError(cell, address, e);
   }
@@ -74,43 +105,102 @@ function encode(cell: StateCell, address: Address, value: unknown): Buffer {
   }
 }
 
-function read(cell: StateCell, address: Address): unknown {
-  if (cell.status !== UNTOUCHED) return cell.value;
-  const stored = cell.stored;
-  if (stored !== null && stored.hasValue) {
-    if (stored.typename !== cell.spec.type.typename) {
-      throw new TypeMismatchError(
-        `${where(cell, address)} is declared as ${cell.spec.type.typename} but the cluster holds a ` +
-          `${stored.typename} value: a state's type cannot change while the cluster keeps it; declare a new ` +
-          `state name for the new type (or restart the cluster from a fresh state)`,
-      );
-    }
-    cell.value = decode(cell, address, stored);
+/**
+ * The bytes of a user-type value that was read (and may have been edited in place). When it
+ * cannot be encoded but equals a fresh decoding of the bytes it came from, it was not edited:
+ * a state that is only read never fails the batch (a JSON document nested too deeply for
+ * `JSON.stringify`, say).
+ */
+function encodeRead(cell: StateCell, address: Address, from: Buffer): Buffer {
+  try {
+    return cell.spec.type.serialize(cell.value);
+  } catch (e) {
+    if (structurallyEqual(cell.value, decode(cell, address, from))) return from;
+    throw stateError(cell, address, e);
   }
-  cell.status = READ;
+}
+
+function storedValue(cell: StateCell, address: Address): WireTypedValue | null {
+  const stored = cell.stored;
+  if (stored === null || !stored.hasValue) return null;
+  if (stored.typename !== cell.spec.type.typename) {
+    throw new TypeMismatchError(
+      `${where(cell, address)} is declared as ${cell.spec.type.typename} but the cluster holds a ` +
+        `${stored.typename} value: a state's type cannot change while the cluster keeps it; declare a new ` +
+        `state name for the new type (or restart the cluster from a fresh state)`,
+    );
+  }
+  return stored;
+}
+
+function read(cell: StateCell, target: StorageTarget): unknown {
+  if (cell.epoch === ALWAYS || cell.epoch === target.epoch) {
+    if (cell.status !== UNTOUCHED) return cell.value;
+  }
+  const address = target.address;
+  if (cell.status === UNTOUCHED) {
+    cell.status = READ;
+    const stored = storedValue(cell, address);
+    if (stored === null) return (cell.value = null);
+    const bytes = typedValueBytes(stored);
+    const value = decode(cell, address, bytes);
+    cell.value = value;
+    if (cell.primitive || !isMutable(value)) return value;
+    cell.bytes = bytes;
+    // A state that its function tends to edit in place is encoded now, while it is certainly
+    // unedited: the end of the batch then tells an edit from another SDK's formatting of the
+    // same value without decoding and encoding the stored bytes again.
+    if (cell.spec.editedInPlace) cell.canonical = tryEncode(cell, value);
+  } else {
+    // A user-type state after an invocation boundary: what the cluster would deliver now.
+    cell.value = cell.bytes === null ? null : decode(cell, address, cell.bytes);
+  }
+  cell.epoch = target.epoch;
+  if (isMutable(cell.value)) target.touched.push(cell);
   return cell.value;
 }
 
-function write(cell: StateCell, address: Address, value: unknown): void {
+function tryEncode(cell: StateCell, value: unknown): Buffer | null {
+  try {
+    return cell.spec.type.serialize(value);
+  } catch {
+    return null;
+  }
+}
+
+function write(cell: StateCell, target: StorageTarget, value: unknown): void {
   if (value === null || value === undefined) {
     cell.status = DELETED;
     cell.value = null;
     cell.bytes = null;
+    cell.epoch = ALWAYS;
     return;
   }
   const type = cell.spec.type;
   if (type instanceof PrimitiveType) {
     try {
-      type.check(value);
+      cell.value = type.normalize(value);
     } catch (e) {
-      throw stateError(cell, address, e);
+      throw stateError(cell, target.address, e);
     }
-    cell.bytes = null;
-  } else {
-    cell.bytes = isMutable(value) ? null : encode(cell, address, value);
+    cell.status = SET;
+    cell.epoch = ALWAYS;
+    return;
   }
+  // An object may still be edited after the assignment, so it is encoded at the boundary; any
+  // other value is encoded now, so a bad one fails where it was written.
+  cell.bytes = isMutable(value) ? null : encode(cell, target.address, value);
   cell.status = SET;
   cell.value = value;
+  cell.epoch = target.epoch;
+  target.touched.push(cell);
+}
+
+/** The bytes of a user-type cell's value now (its current invocation's value, or as of the last boundary). */
+function currentBytes(cell: StateCell, target: StorageTarget): Buffer | null {
+  if (cell.epoch !== target.epoch || !isMutable(cell.value)) return cell.bytes;
+  if (cell.status === SET) return encode(cell, target.address, cell.value);
+  return encodeRead(cell, target.address, cell.bytes as Buffer);
 }
 
 /** Builds the proxy handler for a function; the declared names are fixed at bind time. */
@@ -121,8 +211,8 @@ export function createStorageHandler(fn: FunctionSpec): StorageHandler {
 
   const undeclared = (target: StorageTarget, key: string, verb: string): StateAccessError =>
     new StateAccessError(
-      `function ${target.address} ${verb} state "${key}", which it does not declare (${declared}); ` +
-        `add { name: "${key}", type: ... } to the specs passed to bind()`,
+      `function ${target.address} ${verb} state ${quote(key)}, which it does not declare (${declared}); ` +
+        `add { name: ${quote(key)}, type: ... } to the specs passed to bind()`,
     );
   const cellOf = (target: StorageTarget, key: string | symbol): StateCell | undefined => {
     if (typeof key !== "string") return undefined;
@@ -133,7 +223,7 @@ export function createStorageHandler(fn: FunctionSpec): StorageHandler {
   return {
     get(target, key) {
       const cell = cellOf(target, key);
-      if (cell !== undefined) return read(cell, target.address);
+      if (cell !== undefined) return read(cell, target);
       // Let generic code probe the object (await, JSON.stringify, util.inspect, Object methods).
       if (typeof key === "symbol" || key === "then" || key === "toJSON") return undefined;
       if (key in Object.prototype) return (Object.prototype as Record<string, unknown>)[key];
@@ -142,13 +232,13 @@ export function createStorageHandler(fn: FunctionSpec): StorageHandler {
     set(target, key, value) {
       const cell = cellOf(target, key);
       if (cell === undefined) throw undeclared(target, String(key), "writes");
-      write(cell, target.address, value);
+      write(cell, target, value);
       return true;
     },
     deleteProperty(target, key) {
       const cell = cellOf(target, key);
       if (cell === undefined) throw undeclared(target, String(key), "deletes");
-      write(cell, target.address, null);
+      write(cell, target, null);
       return true;
     },
     has(_target, key) {
@@ -160,7 +250,7 @@ export function createStorageHandler(fn: FunctionSpec): StorageHandler {
     getOwnPropertyDescriptor(target, key) {
       const cell = cellOf(target, key);
       if (cell === undefined) return undefined;
-      return { value: read(cell, target.address), writable: true, enumerable: true, configurable: true };
+      return { value: read(cell, target), writable: true, enumerable: true, configurable: true };
     },
     defineProperty(target, key) {
       throw undeclared(target, String(key), "defines");
@@ -186,22 +276,43 @@ export class AddressScopedStorage {
   }
 
   /**
+   * Ends one invocation before the next of the batch: every user-type state it touched is
+   * encoded, and read again as a fresh decoding. Throws a {@link SerializationError} when a
+   * value cannot be encoded.
+   */
+  nextInvocation(): void {
+    const target = this.#target;
+    const touched = target.touched;
+    for (let i = 0; i < touched.length; i++) {
+      const cell = touched[i];
+      if (cell.epoch !== target.epoch) continue; // cleared since, or listed twice
+      cell.bytes = currentBytes(cell, target);
+      cell.epoch = STALE;
+    }
+    touched.length = 0;
+    target.epoch++;
+  }
+
+  /**
    * The state mutations of the batch, in declaration order: one per changed state, final value
    * only. Throws a {@link SerializationError} when a value cannot be encoded.
    */
   mutations(): WireStateMutation[] {
-    const { cells, address } = this.#target;
+    const target = this.#target;
     const out: WireStateMutation[] = [];
-    for (const cell of cells) {
+    for (const cell of target.cells) {
       const name = cell.spec.name;
+      const typename = cell.spec.type.typename;
       if (cell.status === DELETED) {
         out.push({ stateName: name });
       } else if (cell.status === SET) {
-        const bytes = cell.bytes ?? encode(cell, address, cell.value);
-        out.push(modify(name, cell.spec.type.typename, bytes));
-      } else if (cell.status === READ && isMutable(cell.value)) {
-        const bytes = encode(cell, address, cell.value);
-        if (changedInPlace(cell, address, bytes)) out.push(modify(name, cell.spec.type.typename, bytes));
+        const bytes = cell.primitive ? encode(cell, target.address, cell.value) : (currentBytes(cell, target) as Buffer);
+        out.push(modify(name, typename, bytes));
+      } else if (cell.status === READ && cell.bytes !== null) {
+        const bytes = currentBytes(cell, target) as Buffer;
+        const edited = editedInPlace(cell, target.address, bytes);
+        cell.spec.editedInPlace = edited;
+        if (edited) out.push(modify(name, typename, bytes));
       }
     }
     return out;
@@ -213,13 +324,63 @@ function modify(stateName: string, typename: string, bytes: Buffer): WireStateMu
 }
 
 /**
- * Whether a read object now encodes differently from what was stored. Another SDK may have
- * written the same value with other bytes (JSON spacing, key order), so a difference is
- * confirmed against a fresh decode-and-encode of the stored bytes before it counts as a write.
+ * Whether a state that was only read now encodes differently from what was stored. Another SDK
+ * may have written the same value with other bytes (JSON spacing, key order, a protobuf field
+ * order), so a difference counts only against this SDK's encoding of the stored value.
  */
-function changedInPlace(cell: StateCell, address: Address, bytes: Buffer): boolean {
+function editedInPlace(cell: StateCell, address: Address, bytes: Buffer): boolean {
   const stored = typedValueBytes(cell.stored as WireTypedValue);
   if (bytes.equals(stored)) return false;
-  const canonical = encode(cell, address, decode(cell, address, cell.stored as WireTypedValue));
-  return !bytes.equals(canonical);
+  const canonical = cell.canonical ?? tryEncode(cell, decode(cell, address, stored));
+  // A stored value this SDK cannot encode differs from one it just encoded.
+  return canonical === null || !bytes.equals(canonical);
+}
+
+/**
+ * Deep structural equality without recursion (so any depth a decoder produced is fine):
+ * same prototypes, same own enumerable keys in the same order, equal leaves (NaN equals NaN).
+ * Used only to tell that a value that cannot be encoded was not edited; any doubt is "not
+ * equal", which fails the batch with the encoding error rather than dropping an edit.
+ */
+export function structurallyEqual(a: unknown, b: unknown): boolean {
+  const pending: unknown[] = [a, b];
+  const seen = new Map<object, object>();
+  while (pending.length > 0) {
+    const y = pending.pop();
+    const x = pending.pop();
+    if (x === y || (x !== x && y !== y)) continue;
+    if (!isMutable(x) || !isMutable(y) || typeof x === "function" || typeof y === "function") return false;
+    if (Object.getPrototypeOf(x) !== Object.getPrototypeOf(y)) return false;
+    const pair = seen.get(x);
+    if (pair !== undefined) {
+      if (pair !== y) return false;
+      continue;
+    }
+    seen.set(x, y);
+    if (ArrayBuffer.isView(x)) {
+      const xb = Buffer.from(x.buffer, x.byteOffset, x.byteLength);
+      const yv = y as ArrayBufferView;
+      if (!xb.equals(Buffer.from(yv.buffer, yv.byteOffset, yv.byteLength))) return false;
+      continue;
+    }
+    if (x instanceof Date) {
+      if (x.getTime() !== (y as Date).getTime()) return false;
+      continue;
+    }
+    if (x instanceof Map || x instanceof Set) {
+      const xs = [...(x as Map<unknown, unknown>)];
+      const ys = [...(y as Map<unknown, unknown>)];
+      if (xs.length !== ys.length) return false;
+      pending.push(xs, ys);
+      continue;
+    }
+    const xk = Object.keys(x);
+    const yk = Object.keys(y);
+    if (xk.length !== yk.length) return false;
+    for (let i = 0; i < xk.length; i++) {
+      if (xk[i] !== yk[i]) return false;
+      pending.push((x as Record<string, unknown>)[xk[i]], (y as Record<string, unknown>)[yk[i]]);
+    }
+  }
+  return true;
 }

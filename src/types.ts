@@ -1,4 +1,5 @@
-import { describe, validateTypeName } from "./address";
+import { validateTypeName } from "./address";
+import { describe, quote } from "./text";
 import type { default as Ajv, SchemaObject, ValidateFunction } from "ajv";
 import { ConfigurationError, InvalidArgumentError, SerializationError } from "./errors";
 import {
@@ -8,8 +9,10 @@ import {
   IntWrapper,
   LongWrapper,
   StringWrapper,
+  wellFormedWriter,
   type LongBits,
 } from "./wire/codec";
+import type { Writer as ProtobufWriter } from "protobufjs";
 
 /**
  * A StateFun type: a globally unique typename (`<namespace>/<name>`, shared across languages)
@@ -37,17 +40,21 @@ export abstract class Type<T> {
 }
 
 /**
- * A built-in type of immutable values. `check` validates a value without encoding it, so state
- * writes fail at the assignment while the bytes are produced once, at the end of the batch.
+ * A built-in type of immutable values. `normalize` validates a value and returns exactly what
+ * decoding its bytes would give (a float rounded to 32 bits, -0 as 0, a long as a bigint, a
+ * string well-formed), without encoding it: a state write fails at the assignment and reads
+ * back as the cluster would deliver it, while the bytes are produced once, at the end of the batch.
  */
 export abstract class PrimitiveType<T> extends Type<T> {
-  /** @throws {@link SerializationError} when this type cannot hold `value`. */
-  abstract check(value: unknown): void;
-  /** Encodes a value that passed `check`. */
+  /**
+   * The value as a decoding of its bytes would give it.
+   * @throws {@link SerializationError} when this type cannot hold `value`.
+   */
+  abstract normalize(value: unknown): T;
+  /** Encodes a value that `normalize` returned. */
   protected abstract encode(value: T): Buffer;
   serialize(value: T): Buffer {
-    this.check(value);
-    return this.encode(value);
+    return this.encode(this.normalize(value));
   }
 }
 
@@ -57,7 +64,6 @@ function encodeError(type: Type<unknown>, value: unknown, problem: string, hint:
 
 const INT32_MIN = -2147483648;
 const INT32_MAX = 2147483647;
-const FLOAT32_MAX = 3.4028234663852886e38;
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
 
@@ -67,10 +73,11 @@ export class BooleanType extends PrimitiveType<boolean> {
   private constructor() {
     super("io.statefun.types/bool");
   }
-  check(value: unknown): void {
+  normalize(value: unknown): boolean {
     if (typeof value !== "boolean") {
       throw encodeError(this, value, "not a boolean", "store true or false");
     }
+    return value;
   }
   protected encode(value: boolean): Buffer {
     return BooleanWrapper.encode(value);
@@ -86,7 +93,7 @@ export class IntType extends PrimitiveType<number> {
   private constructor() {
     super("io.statefun.types/int");
   }
-  check(value: unknown): void {
+  normalize(value: unknown): number {
     if (typeof value !== "number") {
       throw encodeError(this, value, "not a number", "convert it, or use a type that matches the value");
     }
@@ -101,6 +108,7 @@ export class IntType extends PrimitiveType<number> {
         "use StateFun.longType() for larger integers",
       );
     }
+    return value | 0; // -0 is the default value, which encodes as empty and decodes as 0
   }
   protected encode(value: number): Buffer {
     return IntWrapper.encode(value);
@@ -119,12 +127,14 @@ export class LongType extends PrimitiveType<bigint> {
   private constructor() {
     super("io.statefun.types/long");
   }
-  check(value: unknown): void {
+  normalize(value: unknown): bigint {
     if (typeof value === "bigint") {
       if (value < INT64_MIN || value > INT64_MAX) {
         throw encodeError(this, value, "outside the 64-bit signed range", "a long holds -(2^63)..2^63-1");
       }
-    } else if (typeof value !== "number" || !Number.isSafeInteger(value)) {
+      return value;
+    }
+    if (typeof value !== "number" || !Number.isSafeInteger(value)) {
       throw encodeError(
         this,
         value,
@@ -132,9 +142,9 @@ export class LongType extends PrimitiveType<bigint> {
         "pass a bigint, e.g. 9007199254740993n",
       );
     }
+    return BigInt(value);
   }
-  protected encode(value: bigint | number): Buffer {
-    const big = BigInt(value);
+  protected encode(big: bigint): Buffer {
     const bits: LongBits = { low: Number(BigInt.asIntN(32, big)), high: Number(BigInt.asIntN(32, big >> 32n)) };
     return LongWrapper.encode(bits);
   }
@@ -150,13 +160,17 @@ export class FloatType extends PrimitiveType<number> {
   private constructor() {
     super("io.statefun.types/float");
   }
-  check(value: unknown): void {
+  normalize(value: unknown): number {
     if (typeof value !== "number") {
       throw encodeError(this, value, "not a number", "convert it, or use a type that matches the value");
     }
-    if (Number.isFinite(value) && Math.abs(value) > FLOAT32_MAX) {
-      throw encodeError(this, value, "too large for a 32-bit float", "use StateFun.doubleType()");
+    const float = Math.fround(value);
+    // Rounding decides, so 3.4028235e38 (how Java prints Float.MAX_VALUE) is a float.
+    if (float === Infinity || float === -Infinity) {
+      if (Number.isFinite(value)) throw encodeError(this, value, "too large for a 32-bit float", "use StateFun.doubleType()");
+      return value;
     }
+    return float === 0 ? 0 : float; // -0 encodes as the empty default, which decodes as 0
   }
   protected encode(value: number): Buffer {
     return FloatWrapper.encode(value);
@@ -172,10 +186,11 @@ export class DoubleType extends PrimitiveType<number> {
   private constructor() {
     super("io.statefun.types/double");
   }
-  check(value: unknown): void {
+  normalize(value: unknown): number {
     if (typeof value !== "number") {
       throw encodeError(this, value, "not a number", "convert it, or use a type that matches the value");
     }
+    return value === 0 ? 0 : value; // -0 encodes as the empty default, which decodes as 0
   }
   protected encode(value: number): Buffer {
     return DoubleWrapper.encode(value);
@@ -191,10 +206,12 @@ export class StringType extends PrimitiveType<string> {
   private constructor() {
     super("io.statefun.types/string");
   }
-  check(value: unknown): void {
+  normalize(value: unknown): string {
     if (typeof value !== "string") {
       throw encodeError(this, value, "not a string", "convert it with String(value), or use a matching type");
     }
+    // UTF-8 cannot hold a lone surrogate: it is written, and so read back, as U+FFFD.
+    return value.isWellFormed() ? value : value.toWellFormed();
   }
   protected encode(value: string): Buffer {
     return StringWrapper.encode(value);
@@ -225,7 +242,7 @@ function compileSchema(typename: string, schema: SchemaObject): ValidateFunction
   try {
     return schemaCompiler.compile(schema);
   } catch (e) {
-    throw new ConfigurationError(`jsonType(${JSON.stringify(typename)}): the schema is not valid: ${(e as Error).message}`);
+    throw new ConfigurationError(`jsonType(${quote(typename)}): the schema is not valid: ${(e as Error).message}`);
   }
 }
 
@@ -288,7 +305,8 @@ export interface GoogleProtobufClass<T> {
 
 /** A protobufjs message type: a reflected `Type` or a class from `pbjs -t static-module`. */
 export interface ProtobufJsType<T> {
-  encode(message: T): { finish(): Uint8Array };
+  /** Encodes into `writer` (the SDK passes one that writes strings as well-formed UTF-8). */
+  encode(message: T, writer?: ProtobufWriter): { finish(): Uint8Array };
   decode(bytes: Uint8Array): T;
   /** protobufjs' check of a message's fields: null when valid, else what is wrong. */
   verify?(message: { [key: string]: unknown }): string | null;
@@ -370,11 +388,11 @@ export class ProtobufType<T> extends Type<T> {
         // becomes 0), so values are checked first.
         const problem = value === null || typeof value !== "object" ? "not a message object" : t.verify?.(value as { [key: string]: unknown });
         if (problem) throw encodeError(this, value, problem, "build it with Type.create({...}) or fix the field");
-        return t.encode(value).finish();
+        return t.encode(value, wellFormedWriter()).finish();
       };
     } else {
       throw new InvalidArgumentError(
-        `protoType(${JSON.stringify(typename)}): ${describe(messageType)} is neither a google-protobuf ` +
+        `protoType(${quote(typename)}): ${describe(messageType)} is neither a google-protobuf ` +
           `generated class nor a protobufjs type`,
       );
     }
@@ -400,7 +418,7 @@ export class CustomType<T> extends Type<T> {
   constructor(typename: string, serialize: (value: T) => Buffer, deserialize: (bytes: Buffer) => T) {
     super(typename);
     if (typeof serialize !== "function" || typeof deserialize !== "function") {
-      throw new InvalidArgumentError(`customType(${JSON.stringify(typename)}) needs a serialize and a deserialize function`);
+      throw new InvalidArgumentError(`customType(${quote(typename)}) needs a serialize and a deserialize function`);
     }
     this.#serialize = serialize;
     this.#deserialize = deserialize;

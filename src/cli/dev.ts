@@ -16,7 +16,7 @@ import { startModuleIo } from "../testing/io";
 import { JobFailedError, LocalRuntime, type SavedRuntimeState } from "../testing/runtime";
 import { loadEntry } from "./load-entry";
 
-export const DEV_USAGE = `statefun dev [--module module.yaml] [--state-file file] [--json] [--trace file] [--broker-port 8092] <entry.js>
+export const DEV_USAGE = `statefun dev [--module module.yaml] [--state-file file] [--json] [--trace file] [--ingress-port N] [--egress-port N] [--broker-port N] <entry.js>
 
   Runs the StateFun functions exported by <entry.js> with the ingresses and egresses of the
   module file, in real time, printing one line per delivery, state change and egress record.
@@ -25,7 +25,9 @@ export const DEV_USAGE = `statefun dev [--module module.yaml] [--state-file file
   --state-file   keep state (and pending messages) in this JSON file across restarts
   --json         print events as JSON lines
   --trace        record every request/reply exchange as JSON lines (for replay)
-  --broker-port  port of the Kafka/Kinesis ingress stand-in (default 8092)`;
+  --ingress-port port of the playground ingress (default: the module's; 0 picks a free one)
+  --egress-port  port of the playground egress (default: the module's; 0 picks a free one)
+  --broker-port  port of the Kafka/Kinesis ingress stand-in (default 8092; 0 picks a free one)`;
 
 /** Runs `statefun dev`; resolves with the exit code once stopped (Ctrl-C: 0). */
 export async function dev(args: string[]): Promise<number> {
@@ -37,6 +39,8 @@ export async function dev(args: string[]): Promise<number> {
       "state-file": { type: "string" },
       json: { type: "boolean", default: false },
       trace: { type: "string" },
+      "ingress-port": { type: "string" },
+      "egress-port": { type: "string" },
       "broker-port": { type: "string" },
       help: { type: "boolean", default: false },
     },
@@ -103,8 +107,21 @@ export async function dev(args: string[]): Promise<number> {
     });
   }
 
-  const brokerPort = values["broker-port"] !== undefined ? Number(values["broker-port"]) : undefined;
-  const io = await startModuleIo(rt, module, brokerPort !== undefined ? { brokerPort } : {});
+  const port = (flag: "ingress-port" | "egress-port" | "broker-port"): number | undefined => {
+    const text = values[flag];
+    if (text === undefined) return undefined;
+    const n = Number(text);
+    if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`--${flag} must be a port number (0 for a free one), not ${JSON.stringify(text)}`);
+    return n;
+  };
+  const ingressPort = port("ingress-port");
+  const egressPort = port("egress-port");
+  const brokerPort = port("broker-port");
+  const io = await startModuleIo(rt, module, {
+    ...(ingressPort !== undefined ? { ingressPort } : {}),
+    ...(egressPort !== undefined ? { egressPort } : {}),
+    ...(brokerPort !== undefined ? { brokerPort } : {}),
+  });
   const names = functions.flatMap((sf) => sf.functionTypes);
   const ports = Object.entries(io.ports).map(([role, port]) => `${role} :${port}`);
   console.log(`statefun dev: ${names.join(", ")} from ${positionals[0]}; ${module.file}: ${ports.join(", ") || "no ingress or egress servers"}; Ctrl-C stops`);

@@ -6,6 +6,7 @@
 import type { IncomingMessage } from "node:http";
 import zlib from "node:zlib";
 import { RequestRejectedError } from "../errors";
+import { quote } from "../text";
 
 /** The runtime's own limit for a reply body (`payload_max_bytes`), a fair default for requests. */
 export const DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024;
@@ -58,7 +59,7 @@ function refuseFromHeaders(req: IncomingMessage, maxBytes: number): RequestRejec
   if (encoding !== "" && DECODERS[encoding] === undefined) {
     return new RequestRejectedError(
       415,
-      `the request body's Content-Encoding ${JSON.stringify(req.headers?.["content-encoding"])} is not supported; ` +
+      `the request body's Content-Encoding ${quote(String(req.headers?.["content-encoding"]))} is not supported; ` +
         `send it uncompressed or as gzip, deflate or br`,
     );
   }

@@ -12,6 +12,7 @@ import {
   UnknownFunctionError,
 } from "../errors";
 import type { Logger } from "../logger";
+import { clip } from "../text";
 import { readBody, refuseUnread } from "./body";
 import type { EndpointMetrics } from "./metrics";
 
@@ -41,12 +42,12 @@ function reply(res: ServerResponse, bytes: Buffer, endpoint: HttpEndpoint): void
 export function describeFailure(error: unknown): { status: number; fields: Record<string, unknown> } {
   if (error instanceof FunctionInvocationError) {
     const cause = error.cause instanceof Error ? error.cause.stack : String(error.cause);
-    return { status: 500, fields: { functionType: error.functionType, id: error.id, stage: error.stage, cause } };
+    return { status: 500, fields: { functionType: error.functionType, id: clip(error.id), stage: error.stage, cause } };
   }
   if (error instanceof UnknownFunctionError || error instanceof MalformedRequestError) {
     const fields: Record<string, unknown> = {};
-    if (error.functionType !== undefined) fields.functionType = error.functionType;
-    if (error.id !== undefined) fields.id = error.id;
+    if (error.functionType !== undefined) fields.functionType = clip(error.functionType);
+    if (error.id !== undefined) fields.id = clip(error.id);
     return { status: error.httpStatus, fields };
   }
   if (error instanceof StateFunError && "httpStatus" in error && typeof error.httpStatus === "number") {
@@ -75,7 +76,12 @@ export function fail(res: ServerResponse, error: unknown, endpoint: HttpEndpoint
     return;
   }
   if (endpoint.closing?.()) res.setHeader("Connection", "close");
-  answerText(res, status, message);
+  answerText(res, status, message, status === 405 ? { Allow: "POST" } : {});
+}
+
+/** The refusal of a request that is not a POST: the function endpoint takes only a POSTed ToFunction. */
+export function notPost(method: string, path: string): RequestRejectedError {
+  return new RequestRejectedError(405, `${method} ${path}: the function endpoint only takes POST (a ToFunction body)`);
 }
 
 /**
@@ -116,6 +122,13 @@ export function answerBody(body: Buffer, res: ServerResponse, endpoint: HttpEndp
 export function serveRequest(req: IncomingMessage, res: ServerResponse, endpoint: HttpEndpoint, done?: () => void): void {
   // An aborted upload is an 'error' on the request; with nothing left to answer, we are done.
   req.once("error", () => done?.());
+  // Request-like streams from other frameworks may carry no method; only a stated one is refused.
+  const method = req.method;
+  if (method !== undefined && method !== "POST") {
+    refuseUnread(req, () => fail(res, notPost(method, pathOf(req.url)), endpoint, method, req.url));
+    done?.();
+    return;
+  }
   readBody(
     req,
     endpoint.maxBodyBytes,
@@ -130,6 +143,13 @@ export function serveRequest(req: IncomingMessage, res: ServerResponse, endpoint
       done?.();
     },
   );
+}
+
+/** The path of a request URL, without its query. */
+export function pathOf(url: string | undefined): string {
+  const u = url ?? "/";
+  const q = u.indexOf("?");
+  return q === -1 ? u : u.slice(0, q);
 }
 
 /** {@link serveRequest} as a promise, for the official `handle(req, res)` shape. */

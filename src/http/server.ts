@@ -12,7 +12,7 @@ import { handleRequestBytes } from "../request-handler";
 import type { StateFun } from "../statefun";
 import { DEFAULT_MAX_BODY_BYTES, refuseUnread } from "./body";
 import { EndpointMetrics } from "./metrics";
-import { answerText, serveRequest, type HttpEndpoint } from "./node-handler";
+import { answerText, notPost, pathOf, serveRequest, type HttpEndpoint } from "./node-handler";
 
 /** TLS material (PEM strings or Buffers). With `ca` and `requestCert`, clients must present a certificate signed by `ca` (mTLS). */
 export interface TlsOptions {
@@ -139,13 +139,11 @@ export async function serve(sf: StateFun, options: ServeOptions = {}): Promise<S
   };
 
   const route = (req: http.IncomingMessage, res: http.ServerResponse): void => {
-    const url = req.url ?? "/";
-    const q = url.indexOf("?");
-    const requestPath = q === -1 ? url : url.slice(0, q);
+    const requestPath = pathOf(req.url);
     const method = req.method;
     if (requestPath === path) {
       if (method === "POST") serveRequest(req, res, endpoint);
-      else refuse(req, res, 405, `${method} ${path}: the function endpoint only takes POST (a ToFunction body)`, "POST");
+      else refuse(req, res, 405, notPost(String(method), path).message, "POST");
       return;
     }
     if (requestPath === "/health" || requestPath === "/metrics") {

@@ -2,6 +2,7 @@
  * What the local runtime reports as it works: the message log of `LocalRuntime.log`, the lines
  * `statefun dev` prints, and what `onEvent` receives.
  */
+import { clip, quote } from "../text";
 import type { WireAddress, WireTypedValue } from "../wire/codec";
 import { decodeValue, describeEgressRecord, describeValue, utf8Text, type DecodedEgressRecord } from "./values";
 
@@ -41,8 +42,16 @@ export function addressRefOf(wire: WireAddress): AddressRef {
 
 /** `example/person("Bob")` */
 export function formatAddress(a: AddressRef): string {
-  return `${a.typename}(${JSON.stringify(a.id)})`;
+  return `${clip(a.typename)}(${quote(a.id)})`;
 }
+
+/** A value as one line of the event log, cut to a readable length. */
+function valueLine(value: WireTypedValue): string {
+  return clip(describeValue(value), VALUE_CHARS);
+}
+
+/** How much of a value an event line shows. */
+const VALUE_CHARS = 400;
 
 /** `[12.500s]` on the virtual clock, `[14:03:07.123]` (local time) on the wall clock. */
 function clock(at: number, wallClock: boolean): string {
@@ -61,29 +70,29 @@ export function formatEvent(e: RuntimeEvent, options: { wallClock?: boolean } = 
   const t = clock(e.at, wall);
   switch (e.kind) {
     case "ingress":
-      return `${t} ingress → ${formatAddress(e.to)}: ${describeValue(e.value)}`;
+      return `${t} ingress → ${formatAddress(e.to)}: ${valueLine(e.value)}`;
     case "deliver":
-      return `${t} deliver ${e.from ? formatAddress(e.from) : "ingress"} → ${formatAddress(e.to)}: ${describeValue(e.value)}`;
+      return `${t} deliver ${e.from ? formatAddress(e.from) : "ingress"} → ${formatAddress(e.to)}: ${valueLine(e.value)}`;
     case "register":
       return `${t} register ${e.functionType} states ${e.states.join(", ")}`;
     case "message":
-      return `${t} message ${formatAddress(e.from)} → ${formatAddress(e.to)}: ${describeValue(e.value)}`;
+      return `${t} message ${formatAddress(e.from)} → ${formatAddress(e.to)}: ${valueLine(e.value)}`;
     case "delayed":
-      return `${t} delayed ${formatAddress(e.from)} → ${formatAddress(e.to)} at ${clock(e.dueAt, wall)}${e.token ? ` token ${JSON.stringify(e.token)}` : ""}: ${describeValue(e.value)}`;
+      return `${t} delayed ${formatAddress(e.from)} → ${formatAddress(e.to)} at ${clock(e.dueAt, wall)}${e.token ? ` token ${quote(e.token)}` : ""}: ${valueLine(e.value)}`;
     case "cancel":
-      return `${t} cancel ${formatAddress(e.from)} token ${JSON.stringify(e.token)}${e.cancelled ? "" : " (nothing pending)"}`;
+      return `${t} cancel ${formatAddress(e.from)} token ${quote(e.token)}${e.cancelled ? "" : " (nothing pending)"}`;
     case "egress":
-      return `${t} egress ${formatAddress(e.from)} → ${e.egress} ${describeEgressRecord(e.record)}`;
+      return `${t} egress ${formatAddress(e.from)} → ${e.egress} ${clip(describeEgressRecord(e.record), VALUE_CHARS)}`;
     case "state":
-      return `${t} state ${formatAddress(e.address)} ${e.name} = ${e.value === null ? "(deleted)" : describeValue(e.value)}`;
+      return `${t} state ${formatAddress(e.address)} ${e.name} = ${e.value === null ? "(deleted)" : valueLine(e.value)}`;
     case "retry":
-      return `${t} retry ${formatAddress(e.to)} attempt ${e.attempt} in ${e.backoffMs} ms: ${e.reason}`;
+      return `${t} retry ${formatAddress(e.to)} attempt ${e.attempt} in ${e.backoffMs} ms: ${clip(e.reason, VALUE_CHARS)}`;
     case "fault":
       return `${t} fault ${e.fault} ${formatAddress(e.to)}`;
     case "restore":
       return `${t} restore from the checkpoint of ${clock(e.checkpointAt, wall)}, ${e.replayed} ingress message(s) replayed`;
     case "failure":
-      return `${t} JOB FAILED: ${e.reason}`;
+      return `${t} JOB FAILED: ${clip(e.reason, 2_000)}`;
   }
 }
 

@@ -15,6 +15,7 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import type { KafkaIngressComponent, KinesisIngressComponent, StateFunModule } from "../module";
+import { quote } from "../text";
 import type { WireTypedValue } from "../wire/codec";
 import type { LocalRuntime } from "./runtime";
 
@@ -25,7 +26,11 @@ const DEFAULT_INGRESS_TYPENAME = "io.statefun.types/string";
 export interface ModuleIoOptions {
   /** Interface to bind; default all, as the playground does. */
   host?: string;
-  /** Port of the Kafka/Kinesis stand-in; default 8092. Only started when the module has such ingresses. */
+  /** Port of the playground ingress, instead of the module's (0: a free one). */
+  ingressPort?: number;
+  /** Port of the playground egress, instead of the module's (0: a free one). */
+  egressPort?: number;
+  /** Port of the Kafka/Kinesis stand-in; default 8092 (0: a free one). Only started when the module has such ingresses. */
   brokerPort?: number;
 }
 
@@ -117,7 +122,7 @@ function broker(rt: LocalRuntime, kafka: KafkaIngressComponent[], kinesis: Kines
         }
         const sources = (isKafka ? kafka.flatMap((i) => i.topics) : kinesis.flatMap((i) => i.streams)).filter((s) => s.name === name);
         if (sources.length === 0) {
-          answer(res, 404, `no ${kind} ingress reads ${JSON.stringify(name)}`);
+          answer(res, 404, `no ${kind} ingress reads ${quote(name)}`);
           return;
         }
         for (const source of sources) {
@@ -161,13 +166,13 @@ export async function startModuleIo(rt: LocalRuntime, module: StateFunModule, op
   try {
     for (const ingress of module.ingresses) {
       if (ingress.kind === "io.statefun.playground.v1/ingress") {
-        servers.push(await listen(playgroundIngress(rt), ingress.port, options.host));
+        servers.push(await listen(playgroundIngress(rt), options.ingressPort ?? ingress.port, options.host));
         ports.ingress = (servers.at(-1)?.address() as AddressInfo).port;
       }
     }
     for (const egress of module.egresses) {
       if (egress.kind === "io.statefun.playground.v1/egress") {
-        servers.push(await listen(playgroundEgress(rt), egress.port, options.host));
+        servers.push(await listen(playgroundEgress(rt), options.egressPort ?? egress.port, options.host));
         ports.egress = (servers.at(-1)?.address() as AddressInfo).port;
       }
     }

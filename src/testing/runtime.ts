@@ -13,6 +13,7 @@ import { StateFunError } from "../errors";
 import { messageBuilder } from "../message";
 import { endpointFor, endpointUrl, loadModule, matchesFunctionPattern, type StateFunModule } from "../module";
 import { parseTypeName } from "../address";
+import { quote } from "../text";
 import type { StateFun } from "../statefun";
 import type { Type } from "../types";
 import {
@@ -144,6 +145,15 @@ const DEFAULT_MAX_BATCH = 1000;
 
 function addressKey(ref: AddressRef): string {
   return `${ref.typename}\u0000${ref.id}`;
+}
+
+/**
+ * Where a cancellation token lives: the sender's id alone. The cluster keys its delayed-message
+ * index by the id (`KeyBy.apply(address)`; the keyed map state `delayed-message-index`), so
+ * `a/x("7")` can cancel a token `b/y("7")` set, and the two cannot both have it pending.
+ */
+function tokenKey(from: AddressRef, token: string): string {
+  return `${from.id}\u0000${token}`;
 }
 
 function wireOf(ref: AddressRef): WireAddress {
@@ -706,7 +716,7 @@ export class LocalRuntime {
     for (const d of result.delayedInvocations ?? []) {
       if (d.isCancellationRequest) {
         const token = d.cancellationToken ?? "";
-        const key = `${addressKey(from)}\u0000${token}`;
+        const key = tokenKey(from, token);
         const pending = this.#tokens.get(key);
         if (pending !== undefined) this.#unschedule(pending);
         this.#emit({ kind: "cancel", at, from, token, cancelled: pending !== undefined });
@@ -720,10 +730,11 @@ export class LocalRuntime {
       const to = addressRefOf(d.target);
       if (this.#resolve(to.typename) === null) throw this.#noTarget(to.typename);
       const token = d.cancellationToken || undefined;
-      if (token !== undefined && this.#tokens.has(`${addressKey(from)}\u0000${token}`)) {
+      if (token !== undefined && this.#tokens.has(tokenKey(from, token))) {
         throw new JobFailedError(
-          `${formatAddress(from)} sent a delayed message with cancellation token ${JSON.stringify(token)} while another with ` +
-            "that token is pending; the cluster fails the job on a duplicate pending token",
+          `${formatAddress(from)} sent a delayed message with cancellation token ${quote(token)} while another with ` +
+            `that token is pending from id ${quote(from.id)} (the cluster scopes tokens to the sender's id, of any ` +
+            "function type); the cluster fails the job on a duplicate pending token",
         );
       }
       const message = { from, to, value: d.argument, due: at + delay, ...(token !== undefined ? { token } : {}), timer: undefined as unknown as Timer };
@@ -744,13 +755,13 @@ export class LocalRuntime {
       this.#enqueue(message.to, { caller: message.from, value: message.value });
     });
     this.#delayed.add(message);
-    if (message.token !== undefined) this.#tokens.set(`${addressKey(message.from)}\u0000${message.token}`, message);
+    if (message.token !== undefined) this.#tokens.set(tokenKey(message.from, message.token), message);
   }
 
   #unschedule(message: DelayedMessage): void {
     this.#scheduler.cancel(message.timer);
     this.#delayed.delete(message);
-    if (message.token !== undefined) this.#tokens.delete(`${addressKey(message.from)}\u0000${message.token}`);
+    if (message.token !== undefined) this.#tokens.delete(tokenKey(message.from, message.token));
   }
 
   #egress(from: AddressRef, id: string, value: WireTypedValue, at: number): void {
@@ -777,7 +788,7 @@ export class LocalRuntime {
     if (record.kind === "playground") {
       if (declared.topics !== undefined && !declared.topics.has(record.topic)) {
         throw new JobFailedError(
-          `${formatAddress(from)} wrote to playground topic ${JSON.stringify(record.topic)}, which the egress does not declare ` +
+          `${formatAddress(from)} wrote to playground topic ${quote(record.topic)}, which the egress does not declare ` +
             `(topics: ${[...declared.topics].join(", ")}); the playground fails the job on an unknown topic`,
         );
       }

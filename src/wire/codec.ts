@@ -36,6 +36,15 @@ class WellFormedWriter extends protobuf.BufferWriter {
  */
 const finishShared = protobuf.Writer.prototype.finish as (this: protobuf.Writer, shared: boolean) => Uint8Array;
 
+/**
+ * A protobufjs writer that writes strings as well-formed UTF-8, for users' protobufjs types:
+ * protobufjs' own decoder rejects the bytes its writer makes of a lone surrogate, so such a
+ * value would be stored in a form no later batch could read.
+ */
+export function wellFormedWriter(): protobuf.Writer {
+  return new WellFormedWriter();
+}
+
 function encode(t: protobuf.Type, message: object): Buffer {
   return finishShared.call(t.encode(message as protobuf.Message, new WellFormedWriter()), true) as Buffer;
 }
@@ -167,9 +176,13 @@ export function typedValue(typename: string, bytes: Uint8Array): WireTypedValue 
     : { typename, hasValue: true, value: bytes as Buffer };
 }
 
-/** The bytes a TypedValue carries (empty for a default value). */
+/**
+ * The bytes a TypedValue carries (empty for a default value). An absent field decodes to
+ * protobufjs' shared empty default, which is not a Buffer.
+ */
 export function typedValueBytes(value: WireTypedValue): Buffer {
-  return value.value ?? EMPTY;
+  const bytes = value.value;
+  return bytes !== undefined && bytes.length !== 0 ? bytes : EMPTY;
 }
 
 const EMPTY = Buffer.alloc(0);

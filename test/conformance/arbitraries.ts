@@ -5,7 +5,7 @@
  * random script.
  *
  * The domain leaves out inputs where the official SDK is known to be defective or where the two
- * SDKs differ on purpose (NaN and -0 floats, ints outside int32, negative delays, empty tokens,
+ * SDKs differ on purpose (NaN floats, ints outside int32, negative delays, empty tokens,
  * all-empty callers, in-place edits of read objects, an extra state named `hasOwnProperty`,
  * lone surrogates in strings); those are covered by the named tests in differences.test.ts.
  */

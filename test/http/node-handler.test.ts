@@ -99,3 +99,44 @@ test("a body split over many TCP chunks is reassembled", async () => {
   expect(res.status).toBe(200);
   expect(StateFun.intType().deserialize(result(res.body).stateMutations[0].stateValue!.value!)).toBe(2000);
 });
+
+test.each(["GET", "PUT", "DELETE"])("a %s is answered 405 with Allow: POST, as serve() answers, and logged once", async (method) => {
+  const res = await fetch(url, { method });
+  expect(res.status).toBe(405);
+  expect(res.headers.get("allow")).toBe("POST");
+  expect(await res.text()).toBe(`${method} /statefun: the function endpoint only takes POST (a ToFunction body)\n`);
+  expect(logged).toEqual([{ level: "warn", fields: { status: 405, method, url: "/statefun" }, message: `${method} /statefun: the function endpoint only takes POST (a ToFunction body)` }]);
+  // The connection is still good for the next request.
+  expect((await post(person("hi"))).status).toBe(200);
+});
+
+describe("error texts stay bounded whatever the request holds", () => {
+  const huge = "x".repeat(1024 * 1024);
+
+  test("a 1 MB id: the 500 body and the log line quote its start and its length, not the megabyte", async () => {
+    const body = request({ target: addr("example/person", huge), state: { visits: null }, invocations: [{ argument: tv(StateFun.stringType(), "fail") }] });
+    const res = await post(body);
+    expect(res.status).toBe(500);
+    const text = res.body.toString();
+    expect(text.length).toBeLessThan(400);
+    expect(text).toMatch(/^function example\/person\("x{120}"…\(1048576 characters\)\) failed at invocation 1 of 1: cannot greet\n$/);
+    expect(logged).toHaveLength(1);
+    expect(JSON.stringify(logged[0]).length).toBeLessThan(4_000);
+  });
+
+  test("a 1 MB function type: the 404 body is short", async () => {
+    const body = request({ target: { namespace: huge, type: "t", id: huge }, state: {}, invocations: [{ argument: tv(StateFun.stringType(), "hi") }] });
+    const res = await post(body);
+    expect(res.status).toBe(404);
+    expect(res.body.length).toBeLessThan(1_000);
+    expect(JSON.stringify(logged).length).toBeLessThan(2_000);
+  });
+
+  test("a function's own 1 MB error message is cut in the answer", async () => {
+    const noisy = new StateFun({ logger }).bind({ typename: "example/noisy", fn: () => { throw new Error(huge); } });
+    const reply = noisy.handleRequest(request({ target: addr("example/noisy", "n"), invocations: [{ argument: tv(StateFun.stringType(), "hi") }] }));
+    await expect(reply).rejects.toThrow(/…\(1048576 characters\)$/);
+    const message = await reply.catch((e: Error) => e.message);
+    expect(message.length).toBeLessThan(2_200);
+  });
+});

@@ -152,7 +152,7 @@ describe("mutations", () => {
   });
 });
 
-describe("decoded at most once per batch, edits in place are saved", () => {
+describe("decoded at most once per invocation, edits in place are saved", () => {
   let decodes = 0;
   const counted = StateFun.customType<{ items: string[] }>(
     "example/Cart",
@@ -167,10 +167,21 @@ describe("decoded at most once per batch, edits in place are saved", () => {
     new StateFun().bind({ typename: PERSON, specs: [{ name: "cart", type: counted }] as const, fn: (ctx) => fn(ctx.storage) });
   beforeEach(() => (decodes = 0));
 
-  test("state is decoded once however often and by however many invocations it is read", async () => {
+  test("state is decoded once per invocation however often it reads it, and once in a batch of one", async () => {
     const sf = sfWith((s) => void [s.cart, s.cart, s.cart]);
-    await sf.handleRequest(request({ target, state: { cart: cart(["a"]) }, invocations: Array(5).fill(ping) }));
+    await sf.handleRequest(request({ target, state: { cart: cart(["a"]) }, invocations: [ping] }));
     expect(decodes).toBe(1);
+    decodes = 0;
+    // Each later invocation gets a fresh decoding: what a new batch starting there would read.
+    await sf.handleRequest(request({ target, state: { cart: cart(["a"]) }, invocations: Array(5).fill(ping) }));
+    expect(decodes).toBe(5);
+  });
+
+  test("invocations that do not read the state do not decode it", async () => {
+    let n = 0;
+    const sf = sfWith((s) => void (n++ % 2 === 0 ? s.cart : undefined));
+    await sf.handleRequest(request({ target, state: { cart: cart(["a"]) }, invocations: Array(4).fill(ping) }));
+    expect(decodes).toBe(2);
   });
 
   test("every read returns the same object, so later invocations see earlier in-place edits", async () => {

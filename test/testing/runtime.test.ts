@@ -305,6 +305,31 @@ describe("delayed messages", () => {
     expect(rt.state("example/sink", "b", "seen")).toBe(7);
   });
 
+  test("tokens are scoped to the sender's id alone, as the cluster keys them: another function type with that id cancels it", async () => {
+    const app = timerApp();
+    const rt = new LocalRuntime({ functions: app.bind({ typename: "example/other", fn: (ctx) => ctx.cancelDelayedMessage("tok") }) });
+    rt.send("example/timer", "X", "set:tok");
+    await rt.runUntilIdle();
+    rt.send("example/other", "X", "cancel");
+    await rt.advance(30_000);
+    expect(rt.state("example/sink", "X", "seen")).toBeNull();
+    expect(rt.log.find((e) => e.kind === "cancel")).toMatchObject({ from: { typename: "example/other", id: "X" }, token: "tok", cancelled: true });
+  });
+
+  test("two function types with the same id pending the same token fail the job", async () => {
+    const app = timerApp();
+    const rt = new LocalRuntime({
+      functions: app.bind({
+        typename: "example/timer2",
+        fn: (ctx) => ctx.sendAfter(30_000, messageBuilder({ typename: "example/sink", id: ctx.self.id, value: 8 }), "tok"),
+      }),
+    });
+    rt.send("example/timer", "X", "set:tok");
+    await rt.runUntilIdle();
+    rt.send("example/timer2", "X", "go");
+    await expect(rt.runUntilIdle()).rejects.toThrow(/cancellation token "tok" while another with that token is pending from id "X"/);
+  });
+
   test("a second pending message with the same token fails the job", async () => {
     const rt = new LocalRuntime({ functions: timerApp() });
     rt.send("example/timer", "a", "set:tok");
@@ -636,4 +661,15 @@ describe("trace and replay", () => {
     expect(report.text()).toContain('exchange 2 to example/counter("c")');
     expect(report.skipped).toBe(2); // example/sink (its registration round trip and its request) is not bound on `changed`
   });
+});
+
+test("event lines stay bounded: a 1 MB id and value are quoted by their start and length", async () => {
+  const huge = "y".repeat(1024 * 1024);
+  const rt = new LocalRuntime({ functions: counterApp() });
+  rt.send("example/counter", huge, huge);
+  await rt.runUntilIdle();
+  const lines = rt.log.map((e) => formatEvent(e));
+  expect(lines.length).toBeGreaterThan(2);
+  for (const line of lines) expect(line.length).toBeLessThan(1_200);
+  expect(lines[0]).toMatch(/ingress → example\/counter\("y{120}"…\(1048576 characters\)\): io\.statefun\.types\/string "y+…\(\d+ characters\)$/);
 });

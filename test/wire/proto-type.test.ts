@@ -124,6 +124,13 @@ describe("protobufjs types", () => {
     expect(() => type.serialize(bad)).toThrow(`${PROFILE_TYPENAME} cannot encode an object: visits: integer expected`);
   });
 
+  test("a lone surrogate is written as U+FFFD: protobufjs would write bytes its own decoder rejects", () => {
+    const bytes = type.serialize({ name: "a\uD83D", visits: 0, tags: [] });
+    expect(hex(bytes)).toBe("0a04" + "61efbfbd");
+    expect(Profile.toObject(type.deserialize(bytes) as unknown as protobuf.Message).name).toBe("a\uFFFD");
+    expect(() => Profile.decode(Profile.encode({ name: "a\uD83D" }).finish())).toThrow(/not valid for encoding utf-8/);
+  });
+
   test("a message sent with messageBuilder carries the type's typename and bytes", () => {
     const m = messageBuilder({ typename: "example/peer", id: "p", value: { name: "B", visits: 1, tags: [] }, valueType: type });
     expect(m.valueTypeName).toBe(PROFILE_TYPENAME);
