@@ -8,7 +8,7 @@ import * as official from "apache-flink-statefun";
 import { FunctionSpec as OfficialFunctionSpec } from "apache-flink-statefun/dist/core";
 import { StateFun, messageBuilder, type UntypedStorage } from "../src";
 import { typedValue, type WireFromFunction } from "../src/wire/codec";
-import { addr, request, tv } from "../test/cluster";
+import { addr, request, tv } from "../test/requests";
 
 // ------------------------------------------------------------------------------------------------
 // The function code, shared verbatim by both SDKs

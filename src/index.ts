@@ -1,12 +1,9 @@
 /**
  * statefun-ts: a TypeScript SDK for Apache Flink Stateful Functions remote functions.
  * The public API is that of `apache-flink-statefun` 3.3.0, plus long/double types,
- * `handleRequest`, typed state and typed errors.
+ * `handleRequest`, typed state, decorators, typed errors and `serve()`.
  */
-export { Address } from "./address";
-export { Context } from "./context";
-export { fn, type DecoratedFunction, type FnOptions, type FunctionMethod } from "./decorators";
-export { kafkaEgressMessage, kinesisEgressMessage, type KafkaEgressOpts, type KinesisEgressOpts } from "./egress";
+export { Address } from "./base/address";
 export {
   ConfigurationError,
   FunctionInvocationError,
@@ -18,20 +15,12 @@ export {
   StateFunError,
   TypeMismatchError,
   UnknownFunctionError,
-} from "./errors";
-export { DEFAULT_MAX_BODY_BYTES } from "./http/body";
-export type { ExpressHandler, ExpressRequest } from "./http/express";
-export { EndpointMetrics } from "./http/metrics";
-export { serve, type ServeOptions, type StateFunServer, type TlsOptions } from "./http/server";
-export { silentLogger, stderrLogger, type Logger } from "./logger";
-export {
-  EgressMessage,
-  egressMessageBuilder,
-  Message,
-  messageBuilder,
-  type EgressOpts,
-  type MessageOpts,
-} from "./message";
+} from "./base/errors";
+export { silentLogger, stderrLogger, type Logger } from "./base/logger";
+export { Context, type UntypedStorage } from "./api/context";
+export { fn, type FnOptions, type FunctionMethod } from "./api/decorators";
+export { kafkaEgressMessage, kinesisEgressMessage, type KafkaEgressOpts, type KinesisEgressOpts } from "./api/egress";
+export { EgressMessage, egressMessageBuilder, Message, messageBuilder, type EgressOpts, type MessageOpts } from "./api/message";
 export type {
   DeclValue,
   FunctionOpts,
@@ -40,11 +29,14 @@ export type {
   StatefulFunction,
   StorageOf,
   StorageOfState,
-  UntypedStorage,
   ValueOf,
   ValueSpecOpts,
-} from "./spec";
-export type { BatchOutcome, BatchReport, BatchReporter } from "./request-handler";
-export { StateFun, type BindOpts, type BindStateOpts, type StateFunOptions } from "./statefun";
-export { Type, type GoogleProtobufClass, type JsonTypeOptions, type ProtobufJsType } from "./types";
-export type { WireTypedValue } from "./wire/codec";
+} from "./api/state";
+export { serve, StateFun, type BindOpts, type BindStateOpts, type StateFunOptions } from "./api/statefun";
+export { DEFAULT_MAX_BODY_BYTES } from "./http/body";
+export type { ExpressHandler, ExpressRequest } from "./http/express";
+export type { EndpointMetrics } from "./http/metrics";
+export type { ServeOptions, StateFunServer, TlsOptions } from "./http/serve";
+export type { JsonTypeOptions } from "./serde/json";
+export type { GoogleProtobufClass, ProtobufJsType } from "./serde/protobuf";
+export { Type } from "./serde/type";

@@ -11,9 +11,10 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { loadModule, ModuleError } from "../module";
-import { formatEvent, eventToJson, type RuntimeEvent } from "../testing/events";
-import { startModuleIo } from "../testing/io";
-import { JobFailedError, LocalRuntime, type SavedRuntimeState } from "../testing/runtime";
+import { JobFailedError } from "../base/errors";
+import { formatEvent, eventToJson, type RuntimeEvent } from "../local/events";
+import { startModuleIo } from "../local/io";
+import { LocalRuntime, type SavedRuntimeState } from "../local/runtime";
 import { loadEntry } from "./load-entry";
 
 export const DEV_USAGE = `statefun dev [--module module.yaml] [--state-file file] [--json] [--trace file] [--ingress-port N] [--egress-port N] [--broker-port N] <entry.js>

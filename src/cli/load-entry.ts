@@ -3,7 +3,7 @@
  * default export or named exports).
  */
 import path from "node:path";
-import { StateFun } from "../statefun";
+import { StateFun } from "../api/statefun";
 
 /** The StateFun instances an entry exports, in export order, each once. */
 export function loadEntry(entry: string): StateFun[] {

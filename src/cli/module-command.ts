@@ -3,7 +3,8 @@
  * make a StateFun cluster call the functions an entry binds, ready to paste into module.yaml.
  */
 import { stringify } from "yaml";
-import { parseTypeName } from "../address";
+import { parseTypeName } from "../base/address";
+import { INT32_MAX } from "../base/int32";
 import { validateModuleText } from "../module";
 import { ASYNC_TRANSPORT, ENDPOINT_V2, OKHTTP_TRANSPORT } from "../module/schemas";
 import { entryFunctionTypes, parseCommand, usageError, type CommandOutput } from "./common";
@@ -91,7 +92,7 @@ export function moduleCommand(args: readonly string[], out: CommandOutput): numb
   let maxBatch: number | undefined;
   if (values["max-batch"] !== undefined) {
     maxBatch = /^[0-9]+$/.test(values["max-batch"]) ? Number(values["max-batch"]) : NaN;
-    if (!(maxBatch >= 1 && maxBatch <= 2 ** 31 - 1)) return refuse(`--max-batch must be a whole number from 1 to ${2 ** 31 - 1}, not ${JSON.stringify(values["max-batch"])}`);
+    if (!(maxBatch >= 1 && maxBatch <= INT32_MAX)) return refuse(`--max-batch must be a whole number from 1 to ${INT32_MAX}, not ${JSON.stringify(values["max-batch"])}`);
   }
 
   const options: EndpointOptions = { url: values.url, exact: values.exact, transport, ...(maxBatch !== undefined ? { maxBatch } : {}) };

@@ -5,8 +5,8 @@
  */
 import type { IncomingMessage } from "node:http";
 import zlib from "node:zlib";
-import { RequestRejectedError } from "../errors";
-import { quote } from "../text";
+import { RequestRejectedError } from "../base/errors";
+import { quote } from "../base/text";
 
 /** The runtime's own limit for a reply body (`payload_max_bytes`), a fair default for requests. */
 export const DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024;

@@ -4,8 +4,8 @@
  * express `RequestHandler` as it stands.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { StateFunError } from "../errors";
-import { answerBody, fail, serveRequest, type HttpEndpoint } from "./node-handler";
+import { StateFunError } from "../base/errors";
+import { answerBody, fail, serveRequest, type HttpServing } from "./answer";
 
 /** A request as express hands it over, possibly after a body parser ran. */
 export type ExpressRequest = IncomingMessage & { body?: unknown };
@@ -26,11 +26,11 @@ class BodyConsumedError extends StateFunError {
  * decompressed it) is used as is; an unread body is read here, with the endpoint's limit and
  * Content-Encoding handling. A body another parser consumed is a 500 that says how to mount it.
  */
-export function expressHandler(endpoint: HttpEndpoint): ExpressHandler {
+export function expressHandler(serving: HttpServing): ExpressHandler {
   return (req, res) => {
     const parsed = req.body;
     if (Buffer.isBuffer(parsed)) {
-      void answerBody(parsed, res, endpoint);
+      void answerBody(parsed, res, serving);
       return;
     }
     if (req.readableEnded) {
@@ -40,12 +40,12 @@ export function expressHandler(endpoint: HttpEndpoint): ExpressHandler {
           "a body parser read the request body before the StateFun handler, so its bytes are gone; mount " +
             'sf.expressHandler() before express.json()/text()/urlencoded(), or use express.raw({ type: "*/*", limit: "32mb" })',
         ),
-        endpoint,
+        serving,
         req.method,
         req.url,
       );
       return;
     }
-    serveRequest(req, res, endpoint);
+    serveRequest(req, res, serving);
   };
 }

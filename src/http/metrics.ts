@@ -8,7 +8,7 @@
  * Label values are bounded: `function_type` is only ever a bound type (or "" for a request that
  * named none, or an unknown one), so garbage requests cannot grow the series without limit.
  */
-import type { BatchOutcome, BatchReport } from "../request-handler";
+import type { BatchOutcome, BatchReport } from "../invoke/pipeline";
 
 /** Seconds: sub-millisecond batches up to the cluster's default call timeout (1 min). */
 const DURATION_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
@@ -71,15 +71,28 @@ export class EndpointMetrics {
   readonly #rejected = new Map<number, number>();
   #inFlight = 0;
 
-  /** @param functionTypes - the bound types, listed (at zero) before any request arrives */
-  constructor(functionTypes: readonly string[]) {
+  readonly #functionTypes: () => readonly string[];
+
+  /**
+   * @param functionTypes - the bound types now (read live: a function bound after the server
+   *   started is listed, at zero, and counted under its own label)
+   */
+  constructor(functionTypes: () => readonly string[]) {
+    this.#functionTypes = functionTypes;
     this.#series.set("", new FunctionSeries());
-    for (const type of functionTypes) this.#series.set(type, new FunctionSeries());
+    for (const type of functionTypes()) this.#series.set(type, new FunctionSeries());
+  }
+
+  #seriesOf(functionType: string): FunctionSeries {
+    let series = this.#series.get(functionType);
+    if (series === undefined) this.#series.set(functionType, (series = new FunctionSeries()));
+    return series;
   }
 
   /** Accounts for one request of the request path (a {@link BatchReporter}). */
   readonly report = (r: BatchReport): void => {
-    const series = (r.outcome !== "unknown_function" && this.#series.get(r.functionType)) || (this.#series.get("") as FunctionSeries);
+    // Only a bound type (or "") is ever reported for other outcomes, so the labels stay bounded.
+    const series = this.#seriesOf(r.outcome === "unknown_function" ? "" : r.functionType);
     series.batches.set(r.outcome, (series.batches.get(r.outcome) as number) + 1);
     series.duration.observe(r.seconds);
     if (r.outcome === "ok") {
@@ -104,6 +117,7 @@ export class EndpointMetrics {
     const family = (name: string, type: string, help: string): void => {
       out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
     };
+    for (const type of this.#functionTypes()) this.#seriesOf(type);
     const each = (fn: (labels: string, s: FunctionSeries) => void): void => {
       for (const [type, s] of this.#series) fn(`function_type="${label(type)}"`, s);
     };

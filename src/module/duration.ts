@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from "../errors";
+import { InvalidArgumentError } from "../base/errors";
 
 const MS_PER: Readonly<Record<string, number>> = unitTable();
 

@@ -1,4 +1,4 @@
-import { StateFunError } from "../errors";
+import { StateFunError } from "../base/errors";
 
 /** A place in a module file; `line` and `column` count from 1. */
 export interface SourcePosition {

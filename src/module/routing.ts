@@ -1,5 +1,5 @@
-import { parseTypeName } from "../address";
-import { InvalidArgumentError } from "../errors";
+import { parseTypeName } from "../base/address";
+import { InvalidArgumentError } from "../base/errors";
 import type { EndpointComponent, StateFunModule } from "./model";
 
 /**

@@ -7,7 +7,8 @@
  * Unknown properties are problems even though the runtime ignores them: an ignored, misspelled
  * setting is how a timeout silently falls back to its default.
  */
-import Ajv, { type SchemaObject, type ValidateFunction } from "ajv";
+import type { default as Ajv, SchemaObject, ValidateFunction } from "ajv";
+import { INT32_MAX } from "../base/int32";
 
 /** The older HTTP endpoint kind: always the okhttp transport, timeouts under `spec.timeouts`. */
 export const ENDPOINT_V1 = "io.statefun.endpoints.v1/http";
@@ -157,7 +158,6 @@ export interface SpecOfKind {
 /** A component kind this validator knows. */
 export type Kind = keyof SpecOfKind;
 
-const INT_MAX = 2 ** 31 - 1;
 
 function text(hint: string, mismatch = "a string"): SchemaObject {
   return { type: "string", minLength: 1, mismatch, hint };
@@ -172,7 +172,7 @@ function duration(hint: string): SchemaObject {
 }
 
 function count(hint: string, minimum = 1): SchemaObject {
-  return { type: "integer", minimum, maximum: INT_MAX, mismatch: "a whole number", hint };
+  return { type: "integer", minimum, maximum: INT32_MAX, mismatch: "a whole number", hint };
 }
 
 function mapping(
@@ -532,7 +532,9 @@ let compiled: Validators | undefined;
 /** The compiled validator of each kind; compiled on first use, once per process. */
 export function validators(): Validators {
   if (compiled) return compiled;
-  const ajv = new Ajv({ strict: true, allErrors: true, verbose: true, allowUnionTypes: true });
+  // Loaded on first use: importing statefun-ts/testing must not cost ajv's ~25 ms load.
+  const { default: AjvClass } = require("ajv") as { default: typeof Ajv };
+  const ajv = new AjvClass({ strict: true, allErrors: true, verbose: true, allowUnionTypes: true });
   ajv.addVocabulary(["hint", "mismatch", "unknownHints"]);
   const compile = <K extends Kind>(kind: K): ValidateFunction<SpecOfKind[K]> => ajv.compile<SpecOfKind[K]>(SCHEMAS[kind]);
   compiled = {

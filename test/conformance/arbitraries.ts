@@ -12,7 +12,7 @@
 import fc from "fast-check";
 import { StateFun } from "../../src";
 import { typedValue, type WireAddress, type WireTypedValue } from "../../src/wire/codec";
-import { addr, request, tv } from "../cluster";
+import { addr, request, tv } from "../requests";
 import {
   FUNCTIONS,
   SCRIPT_TYPENAME,

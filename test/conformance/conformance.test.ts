@@ -10,7 +10,7 @@
 import fc from "fast-check";
 import { StateFun } from "../../src";
 import { decodeFromFunction, ExpireMode } from "../../src/wire/codec";
-import { addr, request, tv } from "../cluster";
+import { addr, request, tv } from "../requests";
 import { missingStates, requestArb, requestBytes, throws, type GeneratedRequest } from "./arbitraries";
 import { canonicalBytes, decodedReply, delayedFieldOrders, hasTokenedDelayedMessage } from "./compare";
 import { conformanceProgram } from "./program";

@@ -10,7 +10,7 @@ import type { AddressInfo } from "node:net";
 import * as officialModule from "apache-flink-statefun";
 import { messageBuilder, silentLogger, StateFun } from "../../src";
 import { decodeFromFunction, MutationType, typedValue, type WireAddress, type WireTypedValue } from "../../src/wire/codec";
-import { addr, hex, request, tv } from "../cluster";
+import { addr, hex, request, tv } from "../requests";
 import { delayedFieldOrders, decodedReply, canonicalBytes, replyOf, runBoth } from "./compare";
 import { BOTH, OFFICIAL, OURS, callHandle, type Program, type SdkEndpoint } from "./sdk";
 

@@ -3,7 +3,7 @@
  * `sf.listen()` as a cluster would reach it.
  */
 import { silentLogger } from "../../src";
-import { LocalRuntime, PLAYGROUND_EGRESS_ID } from "../../src/testing";
+import { LocalRuntime, PLAYGROUND_EGRESS_ID } from "../../src/local";
 import { EgressRecordType, GreetRequestType, greeterApp } from "../../examples/greeter/functions";
 
 const playground = { id: PLAYGROUND_EGRESS_ID, kind: "playground" as const, topics: ["greetings"] };

@@ -3,7 +3,7 @@
  * module.yaml (its Kafka ingresses and the receipts egress) and virtual time.
  */
 import path from "node:path";
-import { LocalRuntime, type KafkaRecord } from "../../src/testing";
+import { LocalRuntime, type KafkaRecord } from "../../src/local";
 import { ABANDON_AFTER_MS, CartCommandType, RestockType, shoppingCartApp, type CartCommand, type Receipt } from "../../examples/shopping-cart/functions";
 
 const MODULE = path.join(__dirname, "..", "..", "module.yaml");

@@ -1,7 +1,7 @@
 /** examples/showcase: one test per feature, through the local runtime and the repository's module.yaml. */
 import path from "node:path";
 import { StateFun } from "../../src";
-import { LocalRuntime, type DecodedEgressRecord } from "../../src/testing";
+import { LocalRuntime, type DecodedEgressRecord } from "../../src/local";
 import { LocationType, ProfileType, showcaseApp, type Lookup } from "../../examples/showcase/functions";
 
 const MODULE = path.join(__dirname, "..", "..", "module.yaml");

@@ -10,8 +10,8 @@ import express, { type Express, type RequestHandler } from "express";
 import { StateFun } from "../../src";
 import { createApp } from "../../examples/express/app";
 import { GreetRequestType } from "../../examples/greeter/functions";
-import { LocalRuntime, PLAYGROUND_EGRESS_ID } from "../../src/testing";
-import { addr, request, result, tv } from "../cluster";
+import { LocalRuntime, PLAYGROUND_EGRESS_ID } from "../../src/local";
+import { addr, request, result, tv } from "../requests";
 import { post, recordingLogger, send } from "./client";
 
 const log = recordingLogger();

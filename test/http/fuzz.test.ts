@@ -8,7 +8,7 @@
 import http from "node:http";
 import fc from "fast-check";
 import { StateFun, messageBuilder, serve, silentLogger, type StateFunServer } from "../../src";
-import { addr, request, tv } from "../cluster";
+import { addr, request, tv } from "../requests";
 import { post } from "./client";
 
 const RUNS_PER_KIND = 525; // 4 kinds: 2,100 bodies per run

@@ -2,7 +2,7 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { StateFun, type Logger } from "../../src";
-import { addr, request, result, tv } from "../cluster";
+import { addr, request, result, tv } from "../requests";
 
 const logged: { level: string; fields: Record<string, unknown>; message: string }[] = [];
 const logger: Logger = {

@@ -8,7 +8,7 @@ import http from "node:http";
 import path from "node:path";
 import readline from "node:readline";
 import { StateFun } from "../../src";
-import { addr, request, result, tv } from "../cluster";
+import { addr, request, result, tv } from "../requests";
 import { post, type Answer } from "./client";
 
 const CHILD = path.join(__dirname, "..", "..", "dist", "test", "http", "fixtures", "server-child.js");

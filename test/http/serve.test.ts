@@ -8,7 +8,7 @@ import net from "node:net";
 import zlib from "node:zlib";
 import { StateFun, serve, type StateFunServer } from "../../src";
 import { encodeToFunction } from "../../src/wire/codec";
-import { addr, request, result, tv } from "../cluster";
+import { addr, request, result, tv } from "../requests";
 import { post, recordingLogger, send, type Answer } from "./client";
 
 const STRING = StateFun.stringType();
@@ -309,4 +309,21 @@ test("invalid options are refused with the option's name", async () => {
   await expect(serve(sf, { port: 0, maxBodyBytes: 0 })).rejects.toThrow("maxBodyBytes must be a positive whole number, got 0");
   await expect(serve(sf, { port: 0, headersTimeoutMs: 5_000, requestTimeoutMs: 1_000 })).rejects.toThrow("headersTimeoutMs (5000) must not exceed requestTimeoutMs (1000)");
   await expect(serve(sf, { port: 0, tls: { key: "k", cert: "c", requestCert: true } })).rejects.toThrow("tls.requestCert needs tls.ca");
+});
+
+test("a function bound after listen() is served and counted under its own function_type label", async () => {
+  const late = new StateFun({ logger: recordingLogger() });
+  const server = await serve(late, { port: 0, host: "127.0.0.1", handleSignals: false });
+  try {
+    late.bind({ typename: "example/late", fn: () => undefined });
+    const body = request({ target: addr("example/late", "x"), invocations: [{ argument: tv(STRING, "hi") }] });
+    expect((await post(server.url, body)).status).toBe(200);
+    const metrics = (await send(server.url.replace(/\/statefun$/, "/metrics"), { method: "GET" })).body.toString();
+    expect(metrics).toContain('statefun_batches_total{function_type="example/late",outcome="ok"} 1');
+    expect(metrics).toContain('statefun_batches_total{function_type="",outcome="ok"} 0');
+    const health = JSON.parse((await send(server.url.replace(/\/statefun$/, "/health"), { method: "GET" })).body.toString()) as { functions: string[] };
+    expect(health.functions).toEqual(["example/late"]);
+  } finally {
+    await server.close();
+  }
 });

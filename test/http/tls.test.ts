@@ -4,7 +4,7 @@
  */
 import { generate } from "selfsigned";
 import { StateFun, serve, silentLogger, type StateFunServer } from "../../src";
-import { addr, request, result, tv } from "../cluster";
+import { addr, request, result, tv } from "../requests";
 import { send } from "./client";
 
 type Pems = Awaited<ReturnType<typeof generate>>;

@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from "../../src/errors";
+import { InvalidArgumentError } from "../../src/base/errors";
 import { parseFlinkDuration } from "../../src/module";
 
 describe("parseFlinkDuration", () => {

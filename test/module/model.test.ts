@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import fc from "fast-check";
-import { StateFunError } from "../../src/errors";
+import { StateFunError } from "../../src/base/errors";
 import { loadModule, ModuleError, parseModuleText, validateModuleText } from "../../src/module";
 
 const CORPUS = join(__dirname, "corpus");

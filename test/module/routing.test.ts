@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from "../../src/errors";
+import { InvalidArgumentError } from "../../src/base/errors";
 import { endpointFor, endpointUrl, matchesFunctionPattern, parseModuleText, type EndpointComponent } from "../../src/module";
 
 describe("matchesFunctionPattern", () => {

@@ -10,7 +10,7 @@ import { inspect } from "node:util";
 import fc from "fast-check";
 import protobuf from "protobufjs";
 import { StateFun } from "../../src";
-import { addr, tv } from "../cluster";
+import { addr, tv } from "../requests";
 import { runBatches } from "./carry";
 
 const FN = "test/prop";

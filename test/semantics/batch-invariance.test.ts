@@ -9,7 +9,7 @@ import { inspect } from "node:util";
 import protobuf from "protobufjs";
 import { StateFun, type Context, type Type } from "../../src";
 import { typedValue } from "../../src/wire/codec";
-import { addr, tv } from "../cluster";
+import { addr, tv } from "../requests";
 import { runBatches, wholeAndSplit, type Outcome } from "./carry";
 
 const FN = "test/fn";

@@ -7,7 +7,7 @@
  */
 import type { StateFun } from "../../src";
 import { decodeFromFunction, type WireAddress, type WireInvocation, type WireTypedValue } from "../../src/wire/codec";
-import { request } from "../cluster";
+import { request } from "../requests";
 
 /** What a run of batches left behind, in comparable form (hex bytes). */
 export interface Outcome {

@@ -17,7 +17,7 @@ import {
   type Message,
 } from "../../src";
 import { encodeToFunction } from "../../src/wire/codec";
-import { addr, request, result, tv } from "../cluster";
+import { addr, request, result, tv } from "../requests";
 
 const PERSON = "example/person";
 const target = addr(PERSON, "Bob");

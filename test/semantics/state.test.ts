@@ -1,6 +1,6 @@
 /** State semantics: missing specs, absent vs empty, one final mutation, caching, in-place edits. */
 import { StateFun, type Type } from "../../src";
-import { decodeReply, addr, hex, request, result, tv } from "../cluster";
+import { decodeReply, addr, hex, request, result, tv } from "../requests";
 import { typedValue } from "../../src/wire/codec";
 
 const PERSON = "example/person";

@@ -7,7 +7,7 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { StateFun, egressMessageBuilder, kafkaEgressMessage, silentLogger } from "../../src";
-import { LocalRuntime, PLAYGROUND_EGRESS_ID, startModuleIo, type ModuleIo } from "../../src/testing";
+import { LocalRuntime, PLAYGROUND_EGRESS_ID, startModuleIo, type ModuleIo } from "../../src/local";
 import { send } from "../http/client";
 
 function freePort(): Promise<number> {

@@ -8,7 +8,7 @@ import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { StateFun, kafkaEgressMessage, kinesisEgressMessage, messageBuilder, silentLogger, type Context, type Message } from "../../src";
-import { eventToJson, formatEvent, JobFailedError, LocalRuntime, parseTrace, replay, type RuntimeEvent } from "../../src/testing";
+import { eventToJson, formatEvent, JobFailedError, LocalRuntime, parseTrace, replay, type RuntimeEvent } from "../../src/local";
 import { decodeToFunction, encodeFromFunction, ExpireMode, MutationType, type WireFromFunction, type WireToFunction } from "../../src/wire/codec";
 
 const STRING = StateFun.stringType();

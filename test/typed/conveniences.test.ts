@@ -1,6 +1,6 @@
 /** ctx.reply, the ctx.send shorthand and ctx.egress. */
 import { InvalidArgumentError, StateFun, silentLogger } from "../../src";
-import { LocalRuntime } from "../../src/testing";
+import { LocalRuntime } from "../../src/local";
 
 const Ping = StateFun.jsonType<{ n: number }>("example/Ping");
 

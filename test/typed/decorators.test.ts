@@ -2,7 +2,7 @@
 import ts from "typescript";
 import * as sdk from "../../src";
 import { ConfigurationError, Context, Message, StateFun, fn } from "../../src";
-import { LocalRuntime } from "../../src/testing";
+import { LocalRuntime } from "../../src/local";
 
 test("register() binds each decorated method with `this` = the instance; undecorated methods are left alone", async () => {
   class Counter {

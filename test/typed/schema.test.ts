@@ -1,6 +1,6 @@
 /** JSON types with a JSON Schema: every value checked on the way out and on the way in. */
 import { ConfigurationError, FunctionInvocationError, SerializationError, StateFun, messageBuilder, silentLogger } from "../../src";
-import { addr, request, tv } from "../cluster";
+import { addr, request, tv } from "../requests";
 
 interface Order {
   id: string;

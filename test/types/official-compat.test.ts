@@ -19,7 +19,7 @@ import {
   kafkaEgressMessage,
   messageBuilder,
 } from "../../src";
-import { addr, request, result, tv } from "../cluster";
+import { addr, request, result, tv } from "../requests";
 
 interface UserLogin {
   user_id: string;

@@ -4,7 +4,7 @@
  * check that the typed code also behaves.
  */
 import { Context, Message, StateFun, fn, messageBuilder, type StorageOfState } from "../../src";
-import { LocalRuntime } from "../../src/testing";
+import { LocalRuntime } from "../../src/local";
 
 interface GreetRequest {
   name: string;

@@ -7,7 +7,7 @@ import * as official from "apache-flink-statefun";
 import protobuf from "protobufjs";
 import { InvalidArgumentError, SerializationError, StateFun, messageBuilder, type ProtobufJsType } from "../../src";
 import { encodeKafkaProducerRecord } from "../../src/wire/codec";
-import { addr, hex, request, result, tv } from "../cluster";
+import { addr, hex, request, result, tv } from "../requests";
 
 /** The google-protobuf generated class, as a user's protoc output would be imported. */
 interface KafkaRecordMessage {

@@ -5,7 +5,8 @@
 import fc from "fast-check";
 import * as official from "apache-flink-statefun";
 import { SerializationError, StateFun } from "../../src";
-import { hex } from "../cluster";
+import { hex } from "../requests";
+import { wireValueOf } from "../../src/api/message";
 
 const bytes = (h: string): Buffer => Buffer.from(h.replace(/ /g, ""), "hex");
 
@@ -163,23 +164,23 @@ describe("egress records", () => {
   test("Kafka record: typename, fields, and an empty key left out", async () => {
     const { kafkaEgressMessage } = await import("../../src");
     const m = kafkaEgressMessage({ typename: "example/out", topic: "greets", key: "Bob", value: "hi" });
-    expect(m.typedValue.typename).toBe("type.googleapis.com/io.statefun.sdk.egress.KafkaProducerRecord");
-    expect(hex(m.typedValue.value)).toBe("0a03426f62" + "12026869" + "1a06677265657473");
-    expect(pb.KafkaProducerRecord.deserializeBinary(m.typedValue.value!).toObject()).toEqual({
+    expect(wireValueOf(m).typename).toBe("type.googleapis.com/io.statefun.sdk.egress.KafkaProducerRecord");
+    expect(hex(wireValueOf(m).value)).toBe("0a03426f62" + "12026869" + "1a06677265657473");
+    expect(pb.KafkaProducerRecord.deserializeBinary(wireValueOf(m).value!).toObject()).toEqual({
       key: "Bob",
       valueBytes: Buffer.from("hi").toString("base64"),
       topic: "greets",
     });
     const keyless = kafkaEgressMessage({ typename: "example/out", topic: "t", value: Buffer.from([1, 2]) });
-    expect(hex(keyless.typedValue.value)).toBe("12020102" + "1a0174");
+    expect(hex(wireValueOf(keyless).value)).toBe("12020102" + "1a0174");
   });
 
   test("Kinesis record: typename, fields, optional hash key", async () => {
     const { kinesisEgressMessage } = await import("../../src");
     const m = kinesisEgressMessage({ typename: "example/out", stream: "s", partitionKey: "p", hashKey: "h", value: 7 });
-    expect(m.typedValue.typename).toBe("type.googleapis.com/io.statefun.sdk.egress.KinesisEgressRecord");
-    expect(hex(m.typedValue.value)).toBe("0a0170" + "120400000007" + "1a0173" + "220168");
-    expect(pb.KinesisEgressRecord.deserializeBinary(m.typedValue.value!).toObject()).toEqual({
+    expect(wireValueOf(m).typename).toBe("type.googleapis.com/io.statefun.sdk.egress.KinesisEgressRecord");
+    expect(hex(wireValueOf(m).value)).toBe("0a0170" + "120400000007" + "1a0173" + "220168");
+    expect(pb.KinesisEgressRecord.deserializeBinary(wireValueOf(m).value!).toObject()).toEqual({
       partitionKey: "p",
       valueBytes: Buffer.from([0, 0, 0, 7]).toString("base64"),
       stream: "s",

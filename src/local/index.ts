@@ -1,0 +1,30 @@
+/**
+ * `statefun-ts/testing`: a local StateFun runtime for tests and development. It behaves like
+ * the cluster towards functions (batching, state registration, TTLs, delayed messages, egress,
+ * retries), on a virtual clock, with fault injection, inspection, traces and replay.
+ */
+export { formatAddress, type AddressRef } from "../base/address";
+export { JobFailedError } from "../base/errors";
+export { loadModule, ModuleError, type StateFunModule } from "../module";
+export { eventToJson, formatEvent, type RuntimeEvent } from "./events";
+export { startModuleIo, type ModuleIo, type ModuleIoOptions } from "./io";
+export {
+  LocalRuntime,
+  type EgressKind,
+  type EndpointOptions,
+  type LocalRuntimeOptions,
+  type SavedRuntimeState,
+  type SavedValue,
+} from "./runtime";
+export { parseTrace, replay, type Exchange, type ReplayDifference, type ReplayReport } from "./trace";
+export {
+  decodeValue,
+  describeValue,
+  PLAYGROUND_EGRESS_ID,
+  PLAYGROUND_EGRESS_RECORD_TYPENAME,
+  type DecodedEgressRecord,
+  type KafkaRecord,
+  type KinesisRecord,
+  type PlaygroundRecord,
+  type TypedRecord,
+} from "./values";
