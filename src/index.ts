@@ -18,12 +18,14 @@ export {
 } from "./base/errors";
 export { silentLogger, stderrLogger, type Logger } from "./base/logger";
 export { Context, type UntypedStorage } from "./api/context";
-export { fn, type FnOptions, type FunctionMethod } from "./api/decorators";
+export { fn, type FnOptions, type FunctionMethod, type HandlerMethod } from "./api/decorators";
 export { kafkaEgressMessage, kinesisEgressMessage, type KafkaEgressOpts, type KinesisEgressOpts } from "./api/egress";
 export { EgressMessage, egressMessageBuilder, Message, messageBuilder, type EgressOpts, type MessageOpts } from "./api/message";
 export type {
   DeclValue,
   FunctionOpts,
+  MessageHandler,
+  MessageHandlers,
   StateDecl,
   StateDecls,
   StatefulFunction,
@@ -32,7 +34,7 @@ export type {
   ValueOf,
   ValueSpecOpts,
 } from "./api/state";
-export { serve, StateFun, type BindOpts, type BindStateOpts, type StateFunOptions } from "./api/statefun";
+export { serve, StateFun, type BindHandlersOpts, type BindOpts, type BindStateOpts, type StateFunOptions } from "./api/statefun";
 export { DEFAULT_MAX_BODY_BYTES } from "./http/body";
 export type { ExpressHandler, ExpressRequest } from "./http/express";
 export type { EndpointMetrics } from "./http/metrics";

@@ -1,8 +1,9 @@
 /**
  * A shopping cart: `example/cart` (one per user) reserves items at `example/inventory` (one
  * per item), forgets an abandoned cart after 30 minutes without activity (a delayed message
- * to itself, re-armed on every change by cancelling and re-sending it), and on checkout turns
- * the reservations into sales and writes a receipt to the Kafka egress `example/receipts`.
+ * to itself, re-armed on every change by cancelling and re-sending it; the delay is an option
+ * of {@link shoppingCartApp}), and on checkout turns the reservations into sales and writes a
+ * receipt to the Kafka egress `example/receipts`.
  *
  * Ingress (module.yaml): Kafka topic `cart-commands` (key = user id) carries CartCommand JSON,
  * topic `restocks` (key = item id) carries Restock JSON.
@@ -67,8 +68,14 @@ export interface Receipt {
   items: { item: string; quantity: number }[];
 }
 
-/** How long a cart may sit unchanged before its reservations are released. */
+/** How long a cart may sit unchanged before its reservations are released, by default. */
 export const ABANDON_AFTER_MS = 30 * 60 * 1000;
+
+/** Options of {@link shoppingCartApp}. */
+export interface ShoppingCartOptions {
+  /** How long a cart may sit unchanged before its reservations are released, ms; default {@link ABANDON_AFTER_MS}. */
+  abandonAfterMs?: number;
+}
 const ABANDON_TOKEN = "abandon";
 
 type Items = Record<string, number>;
@@ -82,12 +89,12 @@ function stock(ctx: Context<StorageOfCart>, item: string, action: StockRequest["
 }
 
 /** Re-arms the abandonment timer: the cluster applies the cancellation before the new message. */
-function touch(ctx: Context<StorageOfCart>): void {
+function touch(ctx: Context<StorageOfCart>, abandonAfterMs: number): void {
   ctx.cancelDelayedMessage(ABANDON_TOKEN);
-  ctx.sendAfter(ABANDON_AFTER_MS, { typename: "example/cart", id: ctx.self.id, value: {}, valueType: AbandonType }, ABANDON_TOKEN);
+  ctx.sendAfter(abandonAfterMs, { typename: "example/cart", id: ctx.self.id, value: {}, valueType: AbandonType }, ABANDON_TOKEN);
 }
 
-function cart(ctx: Context<StorageOfCart>, message: Message): void {
+function cart(ctx: Context<StorageOfCart>, message: Message, abandonAfterMs: number): void {
   const items = ctx.storage.items ?? {};
   if (message.is(ReservationType)) {
     const r = message.as(ReservationType);
@@ -105,7 +112,7 @@ function cart(ctx: Context<StorageOfCart>, message: Message): void {
   switch (command.type) {
     case "add":
       stock(ctx, command.item, "reserve", command.quantity);
-      touch(ctx);
+      touch(ctx, abandonAfterMs);
       return;
     case "remove": {
       const quantity = items[command.item];
@@ -113,7 +120,7 @@ function cart(ctx: Context<StorageOfCart>, message: Message): void {
       stock(ctx, command.item, "release", quantity);
       delete items[command.item];
       ctx.storage.items = items;
-      touch(ctx);
+      touch(ctx, abandonAfterMs);
       return;
     }
     case "checkout": {
@@ -161,6 +168,12 @@ function inventory(ctx: Context<StorageOfState<typeof inventoryState>>, message:
 }
 
 /** Binds the shopping cart's functions on `sf` (a new StateFun by default). */
-export function shoppingCartApp(sf: StateFun = new StateFun()): StateFun {
-  return sf.bind({ typename: "example/cart", state: cartState, fn: cart }).bind({ typename: "example/inventory", state: inventoryState, fn: inventory });
+export function shoppingCartApp(sf: StateFun = new StateFun(), options: ShoppingCartOptions = {}): StateFun {
+  const abandonAfterMs = options.abandonAfterMs ?? ABANDON_AFTER_MS;
+  if (!Number.isSafeInteger(abandonAfterMs) || abandonAfterMs < 0) {
+    throw new RangeError(`shoppingCartApp(): abandonAfterMs must be a non-negative whole number of ms, got ${String(abandonAfterMs)}`);
+  }
+  return sf
+    .bind({ typename: "example/cart", state: cartState, fn: (ctx, message) => cart(ctx, message, abandonAfterMs) })
+    .bind({ typename: "example/inventory", state: inventoryState, fn: inventory });
 }

@@ -2,7 +2,8 @@
  * The showcase: one function per feature of statefun-ts, written with the typed API (`@fn`
  * decorators, state declared by name, schema-checked JSON and protobuf types).
  *
- *   showcase/types      every kind of value: int, long, double, JSON with a schema, protobuf
+ *   showcase/types      every kind of value: int, long, double, JSON with a schema, protobuf, one
+ *                       handler per message type
  *   showcase/messaging  send to another function, and reply to the caller
  *   showcase/timer      a delayed message, and cancelling it
  *   showcase/egress     Kafka, Kinesis and playground egress records
@@ -49,6 +50,16 @@ const typesState = {
   where: LocationType,
 };
 
+type TypesStorage = StorageOfState<typeof typesState>;
+
+function addNumber(ctx: Context<TypesStorage>, n: bigint): void {
+  const count = (ctx.storage.count ?? 0) + 1;
+  const total = (ctx.storage.total ?? 0n) + n;
+  ctx.storage.count = count;
+  ctx.storage.total = total;
+  ctx.storage.average = Number(total) / count;
+}
+
 /** A record for the playground egress: `payload` served at `GET :8091/<topic>`. */
 export const PlaygroundRecordType = StateFun.jsonType<{ topic: string; payload: string }>("io.statefun.playground/EgressRecord");
 
@@ -67,21 +78,29 @@ export type Lookup = (key: string) => Promise<string>;
 export class Showcase {
   constructor(private readonly lookup: Lookup) {}
 
-  /** Keeps a running count, a 64-bit total and an average of the numbers it gets; stores profiles and places. */
-  @fn("showcase/types", { state: typesState })
-  types(ctx: Context<StorageOfState<typeof typesState>>, msg: Message): void {
-    if (msg.isInt() || msg.isLong()) {
-      const n = msg.isInt() ? BigInt(msg.asInt() ?? 0) : (msg.asLong() ?? 0n);
-      const count = (ctx.storage.count ?? 0) + 1;
-      const total = (ctx.storage.total ?? 0n) + n;
-      ctx.storage.count = count;
-      ctx.storage.total = total;
-      ctx.storage.average = Number(total) / count;
-    } else if (msg.is(ProfileType)) {
-      ctx.storage.profile = msg.as(ProfileType);
-    } else if (msg.is(LocationType)) {
-      ctx.storage.where = msg.as(LocationType);
-    }
+  /**
+   * `showcase/types` keeps a running count, a 64-bit total and an average of the numbers it
+   * gets, and stores profiles and places: one method per message type, each given the value
+   * decoded (a message of another type fails, naming the four typenames).
+   */
+  @fn("showcase/types", { state: typesState, handles: StateFun.intType() })
+  int(ctx: Context<TypesStorage>, n: number): void {
+    addNumber(ctx, BigInt(n));
+  }
+
+  @fn("showcase/types", { state: typesState, handles: StateFun.longType() })
+  long(ctx: Context<TypesStorage>, n: bigint): void {
+    addNumber(ctx, n);
+  }
+
+  @fn("showcase/types", { state: typesState, handles: ProfileType })
+  profile(ctx: Context<TypesStorage>, profile: Profile): void {
+    ctx.storage.profile = profile;
+  }
+
+  @fn("showcase/types", { state: typesState, handles: LocationType })
+  location(ctx: Context<TypesStorage>, where: Location): void {
+    ctx.storage.where = where;
   }
 
   /** Asks `showcase/echo` to echo a text; the echo replies to its caller. */

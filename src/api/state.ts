@@ -74,3 +74,21 @@ export interface FunctionOpts<S extends object = UntypedStorage> {
   /** The same in the record form, `{ name: type }` (give `specs` or `state`, not both). */
   state?: StateDecls;
 }
+
+/**
+ * A function's handler of one message type: messages whose typename is `type`'s are decoded
+ * with it and passed to `fn` as `value`.
+ *
+ * ```ts
+ * const onAdd: MessageHandler<AddItem, CartStorage> = { type: AddItemType, fn: (ctx, add) => { ... } };
+ * ```
+ */
+export interface MessageHandler<T, S extends object = UntypedStorage> {
+  /** The message type it handles; one handler per typename. */
+  readonly type: Type<T>;
+  /** Called for each message of that type, with the decoded value; may return a promise. */
+  readonly fn: (context: Context<S>, value: T, message: Message) => unknown;
+}
+
+/** One {@link MessageHandler} per message type: the `M[i]` are their value types, inferred from each `type`. */
+export type MessageHandlers<S extends object, M extends readonly unknown[]> = { readonly [K in keyof M]: MessageHandler<M[K], S> };

@@ -13,11 +13,11 @@ import { JsonType, type JsonTypeOptions } from "../serde/json";
 import { BOOL_TYPE, DOUBLE_TYPE, FLOAT_TYPE, INT_TYPE, LONG_TYPE, STRING_TYPE } from "../serde/primitives";
 import { ProtobufType, protobufTypeUrl, type GoogleProtobufClass, type ProtobufJsType } from "../serde/protobuf";
 import type { Type } from "../serde/type";
-import { functionSpecOf } from "./binding";
+import { functionSpecOf, type Binding } from "./binding";
 import type { Context } from "./context";
 import { decoratedFunctions } from "./decorators";
 import type { Message } from "./message";
-import type { FunctionOpts, StateDecls, StatefulFunction, StorageOf, StorageOfState, ValueSpecOpts } from "./state";
+import type { FunctionOpts, MessageHandlers, StateDecls, StatefulFunction, StorageOf, StorageOfState, ValueSpecOpts } from "./state";
 
 /** Options of a {@link StateFun} instance. */
 export interface StateFunOptions {
@@ -48,6 +48,24 @@ export interface BindStateOpts<S extends StateDecls> {
   state: S;
   /** The function; may return a promise (or any thenable), which is awaited. */
   fn: StatefulFunction<StorageOfState<S>>;
+}
+
+/**
+ * What `bind` takes for a function with one handler per message type: each handler's value is
+ * typed from its `type`, and `ctx.storage` from `state`.
+ */
+export interface BindHandlersOpts<S extends StateDecls, M extends readonly unknown[]> {
+  /** The function type, `namespace/name`. */
+  typename: string;
+  /** The states by name; `ctx.storage` is typed from them. */
+  state?: S;
+  /** One handler per message type: `{ type, fn(ctx, value, message) }`; a handler may return a promise. */
+  handlers: MessageHandlers<StorageOfState<S>, M>;
+  /**
+   * Called for a message of a type no handler takes. Without it, such a message fails its
+   * invocation with a TypeMismatchError naming the typenames the handlers take.
+   */
+  fn?: StatefulFunction<StorageOfState<S>>;
 }
 
 let endpointOfStateFun: (sf: StateFun) => Endpoint;
@@ -88,25 +106,45 @@ export class StateFun {
   /**
    * Binds a function to a function type. Its states, declared in `state` (`{ name: type }`) or
    * `specs` (`[{ name, type }]`), appear as properties of `ctx.storage`, typed from the
-   * declarations.
-   * @throws {@link ConfigurationError} on an invalid typename, state spec, or a type bound twice.
+   * declarations. The function is `fn(ctx, message)`, called for every message, or one handler
+   * per message type, each given the message's value decoded with its type:
+   *
+   * ```ts
+   * sf.bind({
+   *   typename: "example/cart",
+   *   state: { items: ItemsType },
+   *   handlers: [
+   *     { type: AddItemType, fn: (ctx, add) => { ... } },   // add: AddItem
+   *     { type: CheckoutType, fn: (ctx, checkout) => { ... } },
+   *   ],
+   * });
+   * ```
+   * @throws {@link ConfigurationError} on an invalid typename, state spec or handler, or a type bound twice.
    */
+  bind<const S extends StateDecls = Record<never, never>, M extends readonly unknown[] = []>(opts: BindHandlersOpts<S, M>): this;
   bind<const S extends StateDecls>(opts: BindStateOpts<S>): this;
   bind<const Specs extends readonly ValueSpecOpts[] = []>(opts: BindOpts<Specs> | FunctionOpts<StorageOf<Specs>>): this;
-  bind(opts: FunctionOpts<never>): this {
+  bind(opts: Binding): this {
     this.#functions.add(functionSpecOf(opts));
     return this;
   }
 
   /**
    * Binds every method of `instance` decorated with {@link fn}, each called with `this` set
-   * to `instance`.
+   * to `instance`; the methods of one function type (one per message type it `handles`, and
+   * at most one for the others) make one function.
    * @throws {@link ConfigurationError} when the instance has no decorated methods, or as `bind` does.
    */
   register(instance: object): this {
-    for (const { typename, state, method } of decoratedFunctions(instance)) {
-      const call = (context: Context<object>, message: Message): unknown => method.call(instance, context as Context<never>, message);
-      this.#functions.add(functionSpecOf({ typename, fn: call, ...(state !== undefined ? { state } : {}) }, call));
+    for (const { typename, state, methods } of decoratedFunctions(instance)) {
+      const plain = methods.find((m) => m.handles === undefined);
+      const typed = methods.filter((m) => m.handles !== undefined);
+      const fn = plain && ((context: Context<object>, message: Message): unknown => plain.method.call(instance, context, message));
+      const handlers = typed.map(({ handles, method }) => ({
+        type: handles as Type<unknown>,
+        fn: (context: Context<object>, value: unknown, message: Message): unknown => method.call(instance, context, value, message),
+      }));
+      this.#functions.add(functionSpecOf({ typename, ...(fn ? { fn } : {}), ...(state !== undefined ? { state } : {}), ...(typed.length > 0 ? { handlers } : {}) }));
     }
     return this;
   }

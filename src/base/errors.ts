@@ -1,11 +1,13 @@
-import { clip, quote } from "./text";
+import { didYouMean } from "./suggest";
+import { clip, listOf, quote } from "./text";
 
 /**
  * Every error the SDK raises is a {@link StateFunError}. Three of them are what
  * `handleRequest` throws, and each carries the HTTP status a server should answer with:
  * {@link MalformedRequestError} (400), {@link UnknownFunctionError} (404) and
- * {@link FunctionInvocationError} (500). The cluster retries on 5xx and fails fast on other 4xx,
- * so a request that can never succeed is a 4xx and a failing function is a 500.
+ * {@link FunctionInvocationError} (500): a request that can never succeed is a 4xx and a failing
+ * function is a 500. (The cluster's default transport retries both until its call timeout; the
+ * okhttp transport fails the job at once on a 4xx: see the README's status-code section.)
  */
 export class StateFunError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -44,9 +46,8 @@ export class UnknownFunctionError extends StateFunError {
     readonly id?: string,
   ) {
     super(
-      `no function is bound to ${quote(functionType)}; bound types: ` +
-        (boundTypes.length === 0 ? "(none)" : boundTypes.join(", ")) +
-        `. Bind it with sf.bind({ typename: ${quote(functionType)}, fn }) or fix the ` +
+      `no function is bound to ${quote(functionType)}; bound types: ${listOf(boundTypes, "(none)")}` +
+        `${didYouMean(functionType, boundTypes, (t) => t)}. Bind it with sf.bind({ typename: ${quote(functionType)}, fn }) or fix the ` +
         `endpoint's functions pattern in module.yaml`,
     );
   }

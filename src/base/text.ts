@@ -33,3 +33,16 @@ export function describe(value: unknown): string {
   const name = (value as { constructor?: { name?: string } }).constructor?.name;
   return name && name !== "Object" ? `a ${name}` : "an object";
 }
+
+/** How many names an error line lists before it says how many more there are. */
+const LIST_ITEMS = 20;
+
+/**
+ * `a, b, c` for an error line: at most {@link LIST_ITEMS} names, each cut to a readable length,
+ * then `… and 37 more`; `none` when empty. Lists of bound functions or declared states can be long.
+ */
+export function listOf(items: readonly string[], none = "none"): string {
+  if (items.length === 0) return none;
+  const shown = items.slice(0, LIST_ITEMS).map((item) => clip(item)).join(", ");
+  return items.length > LIST_ITEMS ? `${shown}, … and ${items.length - LIST_ITEMS} more` : shown;
+}

@@ -1,6 +1,6 @@
 /**
- * What the one-shot `statefun` commands (validate, module) share: where they write, how they
- * refuse bad arguments, and how they read an entry's function types.
+ * What the `statefun` commands share: where they write, how they refuse bad arguments, how
+ * they read an entry's function types, and what makes a URL one the cluster can post to.
  */
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { loadEntry } from "./load-entry";
@@ -76,4 +76,17 @@ export function entryFunctionTypes(entry: string, out: CommandOutput, command: s
 /** `1 endpoint`, `2 endpoints`. */
 export function count(n: number, singular: string, plural = `${singular}s`): string {
   return `${n} ${n === 1 ? singular : plural}`;
+}
+
+/** Why `url` is not an http(s) URL the cluster can post to; `undefined` when it is one. */
+export function httpUrlFault(url: string): string | undefined {
+  let parsed: URL;
+  try {
+    parsed = new URL(url.replaceAll("{function.name}", "name"));
+  } catch {
+    return "is not a URL; write a full URL such as http://functions:8000/statefun";
+  }
+  if (parsed.protocol !== "http:" && parsed.protocol !== "https:") return `must start with http:// or https://, not ${parsed.protocol}//`;
+  if (parsed.hostname === "") return "has no host; e.g. http://functions:8000/statefun";
+  return undefined;
 }

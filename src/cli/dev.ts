@@ -1,77 +1,139 @@
 /**
- * `statefun dev [--module module.yaml] <entry>`: the application on one machine. A real-time
- * LocalRuntime runs the entry's functions in-process (other function types go to the module's
- * endpoint URLs), the module's playground/Kafka/Kinesis ingresses and egresses listen on their
- * ports, and every delivery, state change and egress record is printed as one line.
+ * `statefun dev [<entry>] [--module module.yaml]`: the application on one machine. A real-time
+ * LocalRuntime runs the entry's functions in-process (JavaScript, or TypeScript compiled with
+ * the project's own compiler); every other function type goes to its endpoint's URL (the
+ * module's, or one given with `--endpoint`). The module's playground/Kafka/Kinesis ingresses
+ * and egresses listen on their ports, and every delivery, state change and egress record is
+ * printed as one line.
  *
- * A failure that would fail the job in a cluster is printed, and the runtime goes back to the
- * last moment it was idle without the ingress messages since (so one bad message does not end
- * the session). With `--state-file`, state survives restarts.
+ * An invocation that keeps failing is retried as the cluster does, then set aside as a dead
+ * letter (printed once, with its error, stack and address) instead of failing the job: its
+ * address goes on with its next message, nothing else is undone, and stdin commands list,
+ * retry and discard dead letters. What would still fail the job (messages looping between
+ * functions) is printed, and the runtime goes back to its last idle moment without the ingress
+ * messages since. With `--state-file`, state survives restarts; with `--watch`, a saved source
+ * file reloads the functions and keeps everything else.
  */
 import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
-import { parseArgs } from "node:util";
-import { loadModule, ModuleError } from "../module";
+import path from "node:path";
+import readline from "node:readline";
+import { formatAddress } from "../base/address";
 import { JobFailedError } from "../base/errors";
-import { formatEvent, eventToJson, type RuntimeEvent } from "../local/events";
-import { startModuleIo } from "../local/io";
-import { LocalRuntime, type SavedRuntimeState } from "../local/runtime";
-import { loadEntry } from "./load-entry";
+import { clip } from "../base/text";
+import type { StateFun } from "../api/statefun";
+import { eventToJson, formatEvent, type RuntimeEvent } from "../local/events";
+import { ListenError, startModuleIo, type ModuleIo, type ModuleIoOptions, type ModuleIoRole } from "../local/io";
+import { LocalRuntime, routingOf, type EndpointOptions, type SavedRuntimeState } from "../local/runtime";
+import { describeValue } from "../local/values";
+import { loadModule, ModuleError, type StateFunModule } from "../module";
+import { functionPatternFault } from "../module/routing";
+import { consoleOutput, httpUrlFault, parseCommand, usageError, type CommandOutput } from "./common";
+import { Entry } from "./load-entry";
+import { SourceWatcher } from "./watch";
 
-export const DEV_USAGE = `statefun dev [--module module.yaml] [--state-file file] [--json] [--trace file] [--ingress-port N] [--egress-port N] [--broker-port N] <entry.js>
+export const DEV_USAGE = `statefun dev [<entry>] [--module module.yaml] [--endpoint '<pattern>=<url>']... [--watch] [--max-attempts N]
+              [--state-file file] [--json] [--trace file] [--ingress-port N] [--egress-port N] [--broker-port N]
 
-  Runs the StateFun functions exported by <entry.js> with the ingresses and egresses of the
-  module file, in real time, printing one line per delivery, state change and egress record.
+  Runs the StateFun functions exported by <entry> (JavaScript, or TypeScript compiled with your
+  project's typescript package) with the ingresses and egresses of the module file, in real
+  time, printing one line per delivery, state change and egress record. Function types the entry
+  does not bind (all of them without an entry) go to their endpoint's URL.
 
-  --module       module.yaml to read (default ./module.yaml)
-  --state-file   keep state (and pending messages) in this JSON file across restarts
-  --json         print events as JSON lines
-  --trace        record every request/reply exchange as JSON lines (for replay)
-  --ingress-port port of the playground ingress (default: the module's; 0 picks a free one)
-  --egress-port  port of the playground egress (default: the module's; 0 picks a free one)
-  --broker-port  port of the Kafka/Kinesis ingress stand-in (default 8092; 0 picks a free one)`;
+  --module        module.yaml to read (default ./module.yaml)
+  --endpoint      '<pattern>=<url>': send the function types <pattern> matches (namespace/name or
+                  namespace/*) to <url> instead of the module's URL; repeatable
+  --watch         reload the functions when a source file of the entry changes (state, queues and
+                  delayed messages stay)
+  --max-attempts  how many times an invocation may fail before it is set aside as a dead letter (default 3)
+  --state-file    keep state, pending messages and dead letters in this JSON file across restarts
+  --json          print events as JSON lines
+  --trace         record every request/reply exchange as JSON lines (for replay)
+  --ingress-port  port of the playground ingress (default: the module's; 0 picks a free one)
+  --egress-port   port of the playground egress (default: the module's; 0 picks a free one)
+  --broker-port   port of the Kafka/Kinesis stand-in (default 8092; 0 picks a free one)
+
+  While it runs, type on stdin: dead (list the dead letters), retry <id|all>, discard <id|all>.`;
+
+/** The flag that moves each server, for a port that is taken. */
+const PORT_FLAGS: Record<ModuleIoRole, string> = { ingress: "--ingress-port", egress: "--egress-port", broker: "--broker-port" };
+
+/** What stdin takes. */
+const COMMANDS = "dead (list the dead letters), retry <id|all> (send again), discard <id|all> (drop)";
+
+/** Arguments that cannot be used; the message says why. */
+class Refusal extends Error {}
 
 /** Runs `statefun dev`; resolves with the exit code once stopped (Ctrl-C: 0). */
-export async function dev(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
+export async function dev(args: string[], out: CommandOutput = consoleOutput): Promise<number> {
+  const parsed = parseCommand(
+    "dev",
+    DEV_USAGE,
     args,
-    allowPositionals: true,
-    options: {
+    {
       module: { type: "string", default: "module.yaml" },
+      endpoint: { type: "string", multiple: true, default: [] },
+      watch: { type: "boolean", default: false },
+      "max-attempts": { type: "string", default: "3" },
       "state-file": { type: "string" },
       json: { type: "boolean", default: false },
       trace: { type: "string" },
       "ingress-port": { type: "string" },
       "egress-port": { type: "string" },
       "broker-port": { type: "string" },
-      help: { type: "boolean", default: false },
     },
-  });
-  if (values.help || positionals.length !== 1) {
-    console.error(DEV_USAGE);
-    return values.help ? 0 : 2;
-  }
-  const modulePath = values.module ?? "module.yaml";
-  let module;
+    out,
+  );
+  if (typeof parsed === "number") return parsed;
+  const { values, positionals } = parsed;
+  let options: { endpoints: EndpointOptions[]; maxAttempts: number; ports: ModuleIoOptions };
   try {
-    module = loadModule(modulePath);
+    if (positionals.length > 1) throw new Refusal(`expected at most one entry, got ${positionals.join(" ")}`);
+    if (values.watch && positionals.length === 0) throw new Refusal("--watch reloads an entry's functions; give the entry");
+    options = {
+      endpoints: values.endpoint.map(endpointOption),
+      maxAttempts: wholeNumber("--max-attempts", values["max-attempts"], 1),
+      ports: {
+        ...portOption("ingress", values["ingress-port"]),
+        ...portOption("egress", values["egress-port"]),
+        ...portOption("broker", values["broker-port"]),
+      },
+    };
   } catch (e) {
-    if (e instanceof ModuleError) {
-      console.error(e.message);
-      return 1;
-    }
+    if (e instanceof Refusal) return usageError(out, "dev", e.message, DEV_USAGE);
     throw e;
   }
-  const functions = loadEntry(positionals[0]);
-  const print = values.json
-    ? (e: RuntimeEvent) => console.log(JSON.stringify(eventToJson(e)))
-    : (e: RuntimeEvent) => console.log(formatEvent(e, { wallClock: true }));
+  // Stacks of a function's errors then name the TypeScript file and line (compiled entries carry source maps).
+  process.setSourceMapsEnabled(true);
 
+  let module: StateFunModule;
+  try {
+    module = loadModule(values.module);
+  } catch (e) {
+    if (!(e instanceof ModuleError)) throw e;
+    out.err(e.message);
+    return 1;
+  }
+  const entry = positionals.length === 1 ? new Entry(positionals[0]) : undefined;
+  let functions: StateFun[] = [];
+  try {
+    functions = entry?.load() ?? [];
+  } catch (e) {
+    out.err(`statefun dev: ${(e as Error).message}`);
+    return 1;
+  }
+
+  const say = values.json ? out.err : out.out;
+  const print = values.json
+    ? (e: RuntimeEvent) => out.out(JSON.stringify(eventToJson(e)))
+    : (e: RuntimeEvent) => (e.kind === "dead-letter" ? printDeadLetter(e, out) : out.out(formatEvent(e, { wallClock: true })));
   let settling: Promise<void> = Promise.resolve();
   let wanted = false;
   const rt = new LocalRuntime({
     functions,
     module,
+    endpoints: options.endpoints,
     clock: "real",
+    deadLetters: { maxAttempts: options.maxAttempts },
     ...(values.trace ? { traceFile: values.trace } : {}),
     onEvent: (e) => {
       print(e);
@@ -99,47 +161,170 @@ export async function dev(args: string[]): Promise<number> {
         await rt.runUntilIdle();
       } catch (e) {
         if (!(e instanceof JobFailedError)) throw e;
-        console.error(`a cluster would fail the job here; dropping the ingress messages since the last idle moment: ${e.message}`);
+        out.err(`statefun dev: a cluster would fail the job here; going back to the last idle moment without the ingress messages since: ${e.message}`);
         rt.crash({ replayIngress: false });
         await rt.runUntilIdle();
       }
       rt.checkpoint();
       save();
+    }).catch((e: unknown) => {
+      out.err(`statefun dev: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
     });
   }
 
-  const port = (flag: "ingress-port" | "egress-port" | "broker-port"): number | undefined => {
-    const text = values[flag];
-    if (text === undefined) return undefined;
-    const n = Number(text);
-    if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`--${flag} must be a port number (0 for a free one), not ${JSON.stringify(text)}`);
-    return n;
-  };
-  const ingressPort = port("ingress-port");
-  const egressPort = port("egress-port");
-  const brokerPort = port("broker-port");
-  const io = await startModuleIo(rt, module, {
-    ...(ingressPort !== undefined ? { ingressPort } : {}),
-    ...(egressPort !== undefined ? { egressPort } : {}),
-    ...(brokerPort !== undefined ? { brokerPort } : {}),
-  });
-  const names = functions.flatMap((sf) => sf.functionTypes);
-  const ports = Object.entries(io.ports).map(([role, port]) => `${role} :${port}`);
-  console.log(`statefun dev: ${names.join(", ")} from ${positionals[0]}; ${module.file}: ${ports.join(", ") || "no ingress or egress servers"}; Ctrl-C stops`);
+  let io: ModuleIo;
+  try {
+    io = await startModuleIo(rt, module, options.ports);
+  } catch (e) {
+    rt.close();
+    if (!(e instanceof ListenError)) throw e;
+    out.err(`statefun dev: ${e.message}; stop the other process, or move it with ${PORT_FLAGS[e.role]} <port> (0 picks a free one)`);
+    return 1;
+  }
+  const servers = Object.entries(io.ports).map(([role, port]) => `${role} :${port}`);
+  const served = entry === undefined ? "no entry" : `${functions.flatMap((sf) => sf.functionTypes).join(", ")} from ${entry.entry}`;
+  out.out(`statefun dev: ${served}; ${module.file}: ${servers.join(", ") || "no ingress or egress servers"}; Ctrl-C stops`);
+  for (const line of routingLines(rt, entry, options.endpoints)) out.out(line);
+  out.out(`dead letters: an invocation that fails ${options.maxAttempts} time(s) is set aside; on stdin: ${COMMANDS}`);
+
+  const watcher = values.watch && entry !== undefined ? watchEntry(rt, entry, say) : undefined;
+  const commands = readline.createInterface({ input: process.stdin, terminal: false });
+  commands.on("line", (line) => command(rt, line, say));
   settle();
 
   return new Promise<number>((resolve) => {
     const stop = (): void => {
       process.removeListener("SIGINT", stop);
       process.removeListener("SIGTERM", stop);
-      void io.close().then(async () => {
-        await settling.catch(() => undefined);
+      commands.close();
+      watcher?.close();
+      // Saved before anything waits: requests in flight are saved as queued, to be sent again.
+      try {
         save();
-        rt.close();
-        resolve(0);
-      });
+      } catch (e) {
+        out.err(`statefun dev: could not save ${stateFile}: ${(e as Error).message}`);
+      }
+      rt.close();
+      void io.close().then(() => resolve(0));
     };
     process.on("SIGINT", stop);
     process.on("SIGTERM", stop);
   });
+}
+
+/** `--endpoint 'example/*=http://localhost:8000/statefun'`. */
+function endpointOption(text: string): EndpointOptions {
+  const split = text.indexOf("=");
+  const functions = text.slice(0, Math.max(0, split));
+  const url = text.slice(split + 1);
+  if (split <= 0 || url === "") throw new Refusal(`--endpoint takes '<pattern>=<url>', e.g. 'example/*=http://localhost:8000/statefun', not ${JSON.stringify(text)}`);
+  const patternFault = functionPatternFault(functions);
+  if (patternFault) throw new Refusal(`--endpoint ${JSON.stringify(text)}: ${JSON.stringify(functions)} is not a function pattern: ${patternFault}; write <namespace>/<name> or <namespace>/*`);
+  const urlFault = httpUrlFault(url);
+  if (urlFault) throw new Refusal(`--endpoint ${JSON.stringify(text)}: the URL ${urlFault}`);
+  return { functions, url };
+}
+
+function wholeNumber(flag: string, text: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  const n = /^[0-9]+$/.test(text) ? Number(text) : NaN;
+  if (!(n >= min && n <= max)) throw new Refusal(`${flag} must be a whole number from ${min} to ${max}, not ${JSON.stringify(text)}`);
+  return n;
+}
+
+function portOption(role: ModuleIoRole, text: string | undefined): Partial<Record<`${ModuleIoRole}Port`, number>> {
+  return text === undefined ? {} : { [`${role}Port`]: wholeNumber(`${PORT_FLAGS[role]} (0 picks a free port)`, text, 0, 65_535) };
+}
+
+/** The routing table, first match first, and the --endpoint flags an in-process function shadows. */
+function routingLines(rt: LocalRuntime, entry: Entry | undefined, endpoints: readonly EndpointOptions[]): string[] {
+  const routing = routingOf(rt);
+  const rows = routing.table();
+  const width = Math.max(0, ...rows.map((row) => row.functions.length));
+  const source = (from: string): string => (from === "functions" ? (entry?.entry ?? "") : from === "endpoints" ? "--endpoint" : from);
+  const lines = ["routing (a function type goes to the first row that matches it):"];
+  for (const row of rows) lines.push(`  ${row.functions.padEnd(width)}  → ${row.target} (${source(row.from)})`);
+  const inProcess = new Set(routing.inProcessTypes);
+  for (const e of endpoints) {
+    if (inProcess.has(e.functions)) lines.push(`  note: --endpoint ${e.functions}=${e.url} has no effect: ${entry?.entry} binds ${e.functions}, which runs in-process`);
+  }
+  return lines;
+}
+
+/** A dead letter: what failed where, the function's stack, what a cluster would do, and what to type. */
+function printDeadLetter(e: Extract<RuntimeEvent, { kind: "dead-letter" }>, out: CommandOutput): void {
+  out.out(formatEvent(e, { wallClock: true }));
+  if (e.stack !== undefined) for (const line of e.stack.split("\n")) out.out(`    ${line}`);
+  out.out(
+    "  A cluster would fail the job on this message instead: it restores its last checkpoint and replays the message, which " +
+      `fails again after every restore until the function is fixed. Here it is set aside: nothing else is undone, and ${formatAddress(e.to)} ` +
+      "goes on with its next message.",
+  );
+  out.out(`  Type \`retry ${e.id}\` to send it again (once fixed; --watch reloads the functions on save), \`discard ${e.id}\` to drop it, \`dead\` to list dead letters.`);
+}
+
+/** Runs one stdin command. */
+function command(rt: LocalRuntime, line: string, say: (line: string) => void): void {
+  const [verb, arg, ...rest] = line.trim().split(/\s+/);
+  if (verb === "") return;
+  const targets = (): number[] | undefined => {
+    if (arg === "all" && rest.length === 0) return rt.deadLetters.map((d) => d.id);
+    const id = Number(arg?.replace(/^#/, ""));
+    return Number.isSafeInteger(id) && rest.length === 0 ? [id] : undefined;
+  };
+  if (verb === "dead" || verb === "list") {
+    if (rt.deadLetters.length === 0) say("no dead letters");
+    for (const d of rt.deadLetters) {
+      say(`#${d.id} ${d.from ? formatAddress(d.from) : "ingress"} → ${formatAddress(d.to)}: ${clip(describeValue(d.value), 200)}; ${clip(d.error, 300)}`);
+    }
+    return;
+  }
+  if (verb === "retry" || verb === "discard") {
+    const ids = targets();
+    if (ids === undefined) {
+      say(`${verb} takes the number of a dead letter, or all: ${verb} 1`);
+      return;
+    }
+    if (ids.length === 0) say("no dead letters");
+    for (const id of ids) {
+      try {
+        if (verb === "retry") rt.retryDeadLetter(id);
+        else rt.discardDeadLetter(id);
+      } catch (e) {
+        say(`${verb} ${id}: ${(e as Error).message}`);
+      }
+    }
+    return;
+  }
+  say(`unknown command ${JSON.stringify(clip(line.trim(), 60))}; commands: ${COMMANDS}`);
+}
+
+/** Reloads the entry's functions whenever one of its source files changes. */
+function watchEntry(rt: LocalRuntime, entry: Entry, say: (line: string) => void): SourceWatcher {
+  const watcher = new SourceWatcher((changed) => {
+    const routing = routingOf(rt);
+    const before = new Set(routing.inProcessTypes);
+    const what = changed.map((file) => path.relative(process.cwd(), file)).join(", ");
+    let functions: StateFun[];
+    try {
+      functions = entry.load();
+    } catch (e) {
+      say(`statefun dev: ${what} changed, and reloading failed, so the functions loaded before keep running: ${(e as Error).message}`);
+      watcher.watch(entry.files);
+      return;
+    }
+    routing.replaceInProcess(functions);
+    watcher.watch(entry.files);
+    const after = routing.inProcessTypes;
+    const added = after.filter((t) => !before.has(t));
+    const removed = [...before].filter((t) => !after.includes(t));
+    say(
+      `statefun dev: reloaded ${entry.entry} (${what} changed): ${after.join(", ")}` +
+        (added.length > 0 ? `; new: ${added.join(", ")}` : "") +
+        (removed.length > 0 ? `; gone (their messages become dead letters): ${removed.join(", ")}` : "") +
+        "; state, queues and delayed messages kept",
+    );
+  });
+  watcher.watch(entry.files);
+  say(`statefun dev: watching ${entry.files.length} source file(s) of ${entry.entry}`);
+  return watcher;
 }

@@ -7,7 +7,7 @@ import { parseTypeName } from "../base/address";
 import { INT32_MAX } from "../base/int32";
 import { validateModuleText } from "../module";
 import { ASYNC_TRANSPORT, ENDPOINT_V2, OKHTTP_TRANSPORT } from "../module/schemas";
-import { entryFunctionTypes, parseCommand, usageError, type CommandOutput } from "./common";
+import { entryFunctionTypes, httpUrlFault, parseCommand, usageError, type CommandOutput } from "./common";
 
 /** The usage text of `statefun module`. */
 export const MODULE_USAGE = `statefun module <entry.js> --url <urlPathTemplate> [--exact] [--max-batch N] [--transport async|okhttp]
@@ -113,17 +113,4 @@ export function moduleCommand(args: readonly string[], out: CommandOutput): numb
   out.out(`# module.yaml endpoints for the functions of ${entry} (${functionTypes.join(", ")})`);
   out.out(text.trimEnd());
   return 0;
-}
-
-/** Why `url` is not an http(s) URL the cluster can post to; `undefined` when it is one. */
-function httpUrlFault(url: string): string | undefined {
-  let parsed: URL;
-  try {
-    parsed = new URL(url.replaceAll("{function.name}", "name"));
-  } catch {
-    return "is not a URL; write a full URL such as http://functions:8000/statefun";
-  }
-  if (parsed.protocol !== "http:" && parsed.protocol !== "https:") return `must start with http:// or https://, not ${parsed.protocol}//`;
-  if (parsed.hostname === "") return "has no host; e.g. http://functions:8000/statefun";
-  return undefined;
 }

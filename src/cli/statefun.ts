@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * The `statefun` command line.
- *   statefun dev [--module module.yaml] <entry.js>   run the application locally (see dev.ts)
+ *   statefun dev [<entry>] [--module module.yaml]   run the application locally (see dev.ts)
  *   statefun validate [module.yaml] [--functions <entry.js>]   check a module file (see validate.ts)
  *   statefun module <entry.js> --url <url>   print endpoint components for an entry (see module-command.ts)
  */

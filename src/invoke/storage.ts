@@ -19,7 +19,8 @@
  */
 import type { Address } from "../base/address";
 import { serializationErrorIn, StateAccessError, TypeMismatchError, type SerializationError } from "../base/errors";
-import { quote } from "../base/text";
+import { didYouMean } from "../base/suggest";
+import { listOf, quote } from "../base/text";
 import { PrimitiveType } from "../serde/primitives";
 import { MutationType, typedValue, typedValueBytes, type WireStateMutation, type WireTypedValue } from "../wire/codec";
 import type { ValueSpec } from "./value-spec";
@@ -216,13 +217,15 @@ function currentBytes(cell: StateCell, target: StorageTarget): Buffer | null {
 export function createStorageHandler(fn: Pick<StorageLayout, "valueSpecs" | "stateIndex">): StorageHandler {
   const index = fn.stateIndex;
   const names = fn.valueSpecs.map((s) => s.name);
-  const declared = names.length === 0 ? "it declares no states" : `declared: ${names.join(", ")}`;
+  const declared = names.length === 0 ? "it declares no states" : `declared: ${listOf(names)}`;
 
-  const undeclared = (target: StorageTarget, key: string, verb: string): StateAccessError =>
-    new StateAccessError(
-      `function ${target.address} ${verb} state ${quote(key)}, which it does not declare (${declared}); ` +
-        `add { name: ${quote(key)}, type: ... } to the specs passed to bind()`,
+  const undeclared = (target: StorageTarget, key: string, verb: string): StateAccessError => {
+    const suggestion = didYouMean(key, names);
+    return new StateAccessError(
+      `function ${target.address} ${verb} state ${quote(key)}, which it does not declare (${declared})${suggestion}` +
+        `${suggestion ? " Or" : ";"} add { name: ${quote(key)}, type: ... } to the specs passed to bind()`,
     );
+  };
   const cellOf = (target: StorageTarget, key: string | symbol): StateCell | undefined => {
     if (typeof key !== "string") return undefined;
     const i = index.get(key);

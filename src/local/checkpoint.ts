@@ -6,6 +6,7 @@
  */
 import type { AddressRef } from "../base/address";
 import { typedValue, typedValueBytes, type WireTypedValue } from "../wire/codec";
+import type { DeadLetter } from "./dead-letters";
 import type { DelayedMessage } from "./delayed";
 import type { EgressSnapshot } from "./egress";
 import { addressKey, type MailboxSnapshot, type Pending } from "./mailboxes";
@@ -36,6 +37,27 @@ export interface SavedRuntimeState {
   queued: { to: AddressRef; caller: AddressRef | null; value: SavedValue }[];
   delayed: { from: AddressRef; to: AddressRef; due: number; token?: string; value: SavedValue }[];
   topics: Record<string, string[]>;
+  /** Unread Kafka and Kinesis egress records, oldest first (absent in files saved before they were kept). */
+  unread?: SavedUnreadRecord[];
+  /** Invocations set aside by dead-lettering, oldest first. */
+  deadLetters?: SavedDeadLetter[];
+}
+
+/** An unread Kafka or Kinesis egress record in saved state; `value` is base64. */
+export type SavedUnreadRecord =
+  | { kind: "kafka"; topic: string; key: string; value: string }
+  | { kind: "kinesis"; stream: string; partitionKey: string; explicitHashKey: string; value: string };
+
+/** A dead letter in saved state. */
+export interface SavedDeadLetter {
+  id: number;
+  at: number;
+  to: AddressRef;
+  from: AddressRef | null;
+  value: SavedValue;
+  attempts: number;
+  error: string;
+  stack?: string;
 }
 
 function saved(v: WireTypedValue): SavedValue {
@@ -63,7 +85,18 @@ export function saveCheckpoint(cp: Checkpoint, now: number): SavedRuntimeState {
     queued: cp.queues.flatMap(({ ref, pending }) => pending.map((p) => ({ to: ref, caller: p.caller, value: saved(p.value) }))),
     delayed: cp.delayed.map((d) => ({ from: d.from, to: d.to, due: d.due, ...withToken(d.token), value: saved(d.value) })),
     topics: Object.fromEntries([...cp.egress.topics].map(([topic, payloads]) => [topic, [...payloads]])),
+    unread: cp.egress.unread.map((r) => ({ ...r, value: r.value.toString("base64") })),
   };
+}
+
+/** Dead letters as JSON-able data. */
+export function saveDeadLetters(letters: readonly DeadLetter[]): SavedDeadLetter[] {
+  return letters.map((d) => ({ ...d, value: saved(d.value) }));
+}
+
+/** The dead letters saved data describes. */
+export function loadDeadLetters(data: readonly SavedDeadLetter[]): DeadLetter[] {
+  return data.map((d) => ({ ...d, value: loaded(d.value) }));
 }
 
 /**
@@ -90,7 +123,11 @@ export function loadCheckpoint(data: SavedRuntimeState, now: number, ingressCoun
     store,
     queues: [...queues.values()],
     delayed: data.delayed.map((d) => ({ from: d.from, to: d.to, due: d.due, ...withToken(d.token), value: loaded(d.value) })),
-    egress: { records: new Map(), topics: new Map(Object.entries(data.topics)) },
+    egress: {
+      records: new Map(),
+      topics: new Map(Object.entries(data.topics)),
+      unread: (data.unread ?? []).map((r) => ({ ...r, value: Buffer.from(r.value, "base64") })),
+    },
     ingressCount,
   };
 }

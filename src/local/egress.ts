@@ -6,10 +6,11 @@
  */
 import { formatAddress, type AddressRef } from "../base/address";
 import { JobFailedError } from "../base/errors";
-import { quote } from "../base/text";
+import { didYouMean } from "../base/suggest";
+import { listOf, quote } from "../base/text";
 import { KAFKA_EGRESS, PLAYGROUND_EGRESS, type StateFunModule } from "../module";
 import type { WireTypedValue } from "../wire/codec";
-import { decodeEgressRecord, type DecodedEgressRecord } from "./values";
+import { decodeEgressRecord, type DecodedEgressRecord, type KafkaRecord, type KinesisRecord } from "./values";
 
 /** The kinds of egress the runtime can check records against. */
 export type EgressKind = "kafka" | "kinesis" | "playground" | "generic";
@@ -22,10 +23,17 @@ interface Declaration {
   readonly topics?: ReadonlySet<string>;
 }
 
-/** What a checkpoint keeps of the egresses: how many records each had, and the unread playground payloads. */
+/** A record that waits to be read from its topic or stream (`GET /kafka/<topic>`, `GET /kinesis/<stream>`). */
+export type UnreadRecord = KafkaRecord | KinesisRecord;
+
+/**
+ * What a checkpoint keeps of the egresses: how many records each had, the unread playground
+ * payloads, and the unread Kafka and Kinesis records (oldest first within a topic or stream).
+ */
 export interface EgressSnapshot {
   readonly records: ReadonlyMap<string, number>;
   readonly topics: ReadonlyMap<string, readonly string[]>;
+  readonly unread: readonly UnreadRecord[];
 }
 
 const BUILDER: Record<Exclude<EgressKind, "generic">, string> = {
@@ -34,10 +42,26 @@ const BUILDER: Record<Exclude<EgressKind, "generic">, string> = {
   playground: "a JSON io.statefun.playground/EgressRecord {topic, payload}",
 };
 
+/** A Kafka topic's or Kinesis stream's queue of unread records, as a map key. */
+function unreadKey(kind: UnreadRecord["kind"], name: string): string {
+  return `${kind}\u0000${name}`;
+}
+
+function unreadKeyOf(record: UnreadRecord): string {
+  return unreadKey(record.kind, record.kind === "kafka" ? record.topic : record.stream);
+}
+
+function queueOf<T>(queues: Map<string, T[]>, key: string): T[] {
+  let queue = queues.get(key);
+  if (queue === undefined) queues.set(key, (queue = []));
+  return queue;
+}
+
 export class EgressSinks {
   readonly #declared = new Map<string, Declaration>();
   readonly #records = new Map<string, DecodedEgressRecord[]>();
   readonly #topics = new Map<string, string[]>();
+  readonly #unread = new Map<string, UnreadRecord[]>();
 
   constructor(module: StateFunModule | undefined, options: readonly EgressOption[]) {
     for (const egress of module?.egresses ?? []) {
@@ -51,14 +75,15 @@ export class EgressSinks {
   }
 
   /**
-   * Takes a record a function wrote, decoded.
+   * Checks a record a function wrote and decodes it, writing nothing yet (see {@link append}).
    * @throws {@link JobFailedError} where the cluster would fail the job on it
    */
-  write(from: AddressRef, id: string, value: WireTypedValue): DecodedEgressRecord {
+  check(from: AddressRef, id: string, value: WireTypedValue): DecodedEgressRecord {
     const declared = this.#declared.get(id);
     if (declared === undefined) {
+      const ids = [...this.#declared.keys()];
       throw new JobFailedError(
-        `${formatAddress(from)} wrote to egress ${id}, which is not declared (declared: ${[...this.#declared.keys()].join(", ") || "none"}); ` +
+        `${formatAddress(from)} wrote to egress ${id}, which is not declared (declared: ${listOf(ids)})${didYouMean(id, ids, (i) => i)}; ` +
           "declare it in module.yaml or in the runtime's `egresses`: the cluster fails the job on an unknown egress",
       );
     }
@@ -81,14 +106,15 @@ export class EgressSinks {
             `(topics: ${[...declared.topics].join(", ")}); the playground fails the job on an unknown topic`,
         );
       }
-      let queue = this.#topics.get(record.topic);
-      if (queue === undefined) this.#topics.set(record.topic, (queue = []));
-      queue.push(record.payload);
     }
-    let records = this.#records.get(id);
-    if (records === undefined) this.#records.set(id, (records = []));
-    records.push(record);
     return record;
+  }
+
+  /** Writes a record {@link check} accepted; playground, Kafka and Kinesis records also wait to be read. */
+  append(id: string, record: DecodedEgressRecord): void {
+    if (record.kind === "playground") queueOf(this.#topics, record.topic).push(record.payload);
+    else if (record.kind === "kafka" || record.kind === "kinesis") queueOf(this.#unread, unreadKeyOf(record)).push(record);
+    queueOf(this.#records, id).push(record);
   }
 
   /** Every record written to an egress so far. */
@@ -106,18 +132,26 @@ export class EgressSinks {
     return this.#topics.has(topic);
   }
 
+  /** Takes the oldest unread record of a Kafka topic or a Kinesis stream, of any egress. */
+  takeRecord<K extends UnreadRecord["kind"]>(kind: K, name: string): Extract<UnreadRecord, { kind: K }> | undefined {
+    return this.#unread.get(unreadKey(kind, name))?.shift() as Extract<UnreadRecord, { kind: K }> | undefined;
+  }
+
   snapshot(): EgressSnapshot {
     return {
       records: new Map([...this.#records].map(([id, records]) => [id, records.length])),
       topics: new Map([...this.#topics].map(([topic, payloads]) => [topic, [...payloads]])),
+      unread: [...this.#unread.values()].flat(),
     };
   }
 
-  /** Back to a checkpoint: records written since are dropped (uncommitted), unread payloads as they were. */
+  /** Back to a checkpoint: records written since are dropped (uncommitted), unread records and payloads as they were. */
   restore(snapshot: EgressSnapshot): void {
     for (const [id, records] of this.#records) records.length = snapshot.records.get(id) ?? 0;
     this.#topics.clear();
     for (const [topic, payloads] of snapshot.topics) this.#topics.set(topic, [...payloads]);
+    this.#unread.clear();
+    for (const record of snapshot.unread) queueOf(this.#unread, unreadKeyOf(record)).push(record);
   }
 
   #declare(id: string, kind: EgressKind, topics?: readonly string[]): void {

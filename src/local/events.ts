@@ -5,6 +5,7 @@
 import { formatAddress, type AddressRef } from "../base/address";
 import { clip, quote } from "../base/text";
 import type { WireTypedValue } from "../wire/codec";
+import type { DeadLetter } from "./dead-letters";
 import { decodeValue, describeEgressRecord, describeValue, utf8Text, type DecodedEgressRecord } from "./values";
 
 /** Everything the runtime reports; `at` is the runtime clock (ms). */
@@ -28,7 +29,10 @@ export type RuntimeEvent =
   | { readonly kind: "retry"; readonly at: number; readonly to: AddressRef; readonly attempt: number; readonly reason: string; readonly backoffMs: number }
   | { readonly kind: "fault"; readonly at: number; readonly to: AddressRef; readonly fault: "duplicate" | "lost-reply" }
   | { readonly kind: "restore"; readonly at: number; readonly checkpointAt: number; readonly replayed: number }
-  | { readonly kind: "failure"; readonly at: number; readonly reason: string };
+  | { readonly kind: "failure"; readonly at: number; readonly reason: string }
+  | ({ readonly kind: "dead-letter" } & DeadLetter)
+  | { readonly kind: "dead-letter-retry"; readonly at: number; readonly id: number; readonly to: AddressRef }
+  | { readonly kind: "dead-letter-discard"; readonly at: number; readonly id: number; readonly to: AddressRef };
 
 /** A value as one line of the event log, cut to a readable length. */
 function valueLine(value: WireTypedValue): string {
@@ -78,6 +82,15 @@ export function formatEvent(e: RuntimeEvent, options: { wallClock?: boolean } = 
       return `${t} restore from the checkpoint of ${clock(e.checkpointAt, wall)}, ${e.replayed} ingress message(s) replayed`;
     case "failure":
       return `${t} JOB FAILED: ${clip(e.reason, 2_000)}`;
+    case "dead-letter":
+      return (
+        `${t} DEAD LETTER #${e.id} ${e.from ? formatAddress(e.from) : "ingress"} → ${formatAddress(e.to)} set aside` +
+        `${e.attempts === 0 ? "" : ` after ${e.attempts} failed attempt${e.attempts === 1 ? "" : "s"}`}: ${valueLine(e.value)}; ${clip(e.error, 2_000)}`
+      );
+    case "dead-letter-retry":
+      return `${t} dead letter #${e.id} → ${formatAddress(e.to)} sent again`;
+    case "dead-letter-discard":
+      return `${t} dead letter #${e.id} → ${formatAddress(e.to)} discarded`;
   }
 }
 

@@ -1,19 +1,24 @@
 /**
  * `statefun-ts/testing`: a local StateFun runtime for tests and development. It behaves like
  * the cluster towards functions (batching, state registration, TTLs, delayed messages, egress,
- * retries), on a virtual clock, with fault injection, inspection, traces and replay.
+ * retries), on a virtual clock, with fault injection, inspection, traces and replay, and, as an
+ * option, dead letters instead of job failures.
  */
 export { formatAddress, type AddressRef } from "../base/address";
 export { JobFailedError } from "../base/errors";
 export { loadModule, ModuleError, type StateFunModule } from "../module";
 export { eventToJson, formatEvent, type RuntimeEvent } from "./events";
-export { startModuleIo, type ModuleIo, type ModuleIoOptions } from "./io";
+export { ListenError, startModuleIo, type ModuleIo, type ModuleIoOptions, type ModuleIoRole } from "./io";
 export {
   LocalRuntime,
+  type DeadLetter,
+  type DeadLetterOptions,
   type EgressKind,
   type EndpointOptions,
   type LocalRuntimeOptions,
+  type SavedDeadLetter,
   type SavedRuntimeState,
+  type SavedUnreadRecord,
   type SavedValue,
 } from "./runtime";
 export { parseTrace, replay, type Exchange, type ReplayDifference, type ReplayReport } from "./trace";

@@ -7,18 +7,20 @@
  *   200 when accepted, 500 for a path of another shape;
  * - egress, `GET /<topic>`: the oldest unread payload of the topic (200), 404 when there is
  *   none, 405 for a topic the egress does not declare.
- * Kafka and Kinesis ingresses have no broker here; one HTTP endpoint stands in for the
- * brokers: `POST /kafka/<topic>` (header `X-Kafka-Key` = the record key, which becomes the
- * target id) and `POST /kinesis/<stream>` (header `X-Kinesis-Partition-Key`), each routed to
- * the ingress's `targets` with its `valueType`.
+ * Kafka and Kinesis have no broker here; one HTTP endpoint stands in for the brokers. Ingress:
+ * `POST /kafka/<topic>` (header `X-Kafka-Key` = the record key, which becomes the target id)
+ * and `POST /kinesis/<stream>` (header `X-Kinesis-Partition-Key`), each routed to the ingress's
+ * `targets` with its `valueType`. Egress: `GET /kafka/<topic>` and `GET /kinesis/<stream>`
+ * take the oldest unread record written there (200, the value as the body and the key in the
+ * same headers; 404 when there is none), as the playground egress does for its topics.
  */
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { KAFKA_INGRESS, KINESIS_INGRESS, PLAYGROUND_EGRESS, PLAYGROUND_INGRESS, type KafkaIngressComponent, type KinesisIngressComponent, type StateFunModule } from "../module";
+import { KAFKA_EGRESS, KAFKA_INGRESS, KINESIS_EGRESS, KINESIS_INGRESS, PLAYGROUND_EGRESS, PLAYGROUND_INGRESS, type KafkaIngressComponent, type KinesisIngressComponent, type StateFunModule } from "../module";
 import { quote } from "../base/text";
 import { pathOf } from "../base/url";
 import type { WireTypedValue } from "../wire/codec";
-import type { LocalRuntime } from "./runtime";
+import { routingOf, type LocalRuntime } from "./runtime";
 
 const VND_PREFIX = "application/vnd.";
 const DEFAULT_INGRESS_TYPENAME = "io.statefun.types/string";
@@ -31,15 +33,45 @@ export interface ModuleIoOptions {
   ingressPort?: number;
   /** Port of the playground egress, instead of the module's (0: a free one). */
   egressPort?: number;
-  /** Port of the Kafka/Kinesis stand-in; default 8092 (0: a free one). Only started when the module has such ingresses. */
+  /** Port of the Kafka/Kinesis stand-in; default 8092 (0: a free one). Only started when the module has Kafka or Kinesis ingresses or egresses. */
   brokerPort?: number;
 }
+
+/** The servers by role: the playground ingress and egress, and the Kafka/Kinesis broker stand-in. */
+export type ModuleIoRole = "ingress" | "egress" | "broker";
 
 /** The running servers. */
 export interface ModuleIo {
   /** Bound ports by role: `ingress`, `egress`, `broker`. */
-  readonly ports: Readonly<Record<string, number>>;
+  readonly ports: Readonly<Partial<Record<ModuleIoRole, number>>>;
   close(): Promise<void>;
+}
+
+const COMPONENTS: Record<ModuleIoRole, string> = {
+  ingress: "the playground ingress",
+  egress: "the playground egress",
+  broker: "the Kafka/Kinesis broker stand-in",
+};
+
+/** A server could not listen on its port: which one, on which port, and why (`EADDRINUSE`, `EACCES`). */
+export class ListenError extends Error {
+  constructor(
+    /** Which server. */
+    readonly role: ModuleIoRole,
+    /** The port it was to listen on. */
+    readonly port: number,
+    /** The system's error code: `EADDRINUSE` when another process has the port. */
+    readonly code: string,
+    cause: Error,
+  ) {
+    super(
+      code === "EADDRINUSE"
+        ? `${COMPONENTS[role]} cannot listen on port ${port}: another process is using it (EADDRINUSE)`
+        : `${COMPONENTS[role]} cannot listen on port ${port}: ${cause.message}`,
+      { cause },
+    );
+    this.name = "ListenError";
+  }
 }
 
 function readBody(req: http.IncomingMessage): Promise<Buffer> {
@@ -57,10 +89,29 @@ function answer(res: http.ServerResponse, status: number, body: Buffer | string 
   res.end(bytes);
 }
 
+/** The 404 for a message to a function type nothing serves. */
+function unserved(rt: LocalRuntime, typename: string, res: http.ServerResponse): void {
+  answer(res, 404, `no function type ${typename} is served by this application${routingOf(rt).suggestion(typename)}`);
+}
+
+/**
+ * Reads the body and handles the request; what goes wrong after (the runtime failed, say) is
+ * answered 500 with the reason rather than left unhandled.
+ */
+function withBody(handle: (req: http.IncomingMessage, res: http.ServerResponse, body: Buffer) => void): http.RequestListener {
+  return (req, res) => {
+    readBody(req)
+      .then((body) => handle(req, res, body))
+      .catch((e: unknown) => {
+        if (!res.headersSent) answer(res, 500, e instanceof Error ? e.message : String(e));
+      });
+  };
+}
+
 /** Hands a value to the runtime; a type nobody serves is answered 404 rather than failing the run. */
 function deliver(rt: LocalRuntime, typename: string, id: string, value: WireTypedValue, res: http.ServerResponse): void {
   if (!rt.serves(typename)) {
-    answer(res, 404, `no function type ${typename} is served by this application`);
+    unserved(rt, typename, res);
     return;
   }
   rt.sendTypedValue({ typename, id }, value);
@@ -68,22 +119,17 @@ function deliver(rt: LocalRuntime, typename: string, id: string, value: WireType
 }
 
 function playgroundIngress(rt: LocalRuntime): http.RequestListener {
-  return (req, res) => {
-    readBody(req).then(
-      (body) => {
-        const parts = pathOf(req.url).slice(1).split("/").map(decodeURIComponent);
-        if (parts.length !== 3) {
-          answer(res, 500, "Invalid URL. Please specify '/namespace/function_type/function_id'");
-          return;
-        }
-        const [namespace, type, id] = parts;
-        const contentType = req.headers["content-type"] ?? "";
-        const typename = contentType.startsWith(VND_PREFIX) ? contentType.slice(VND_PREFIX.length) : DEFAULT_INGRESS_TYPENAME;
-        deliver(rt, `${namespace}/${type}`, id, { typename, hasValue: true, value: body }, res);
-      },
-      () => answer(res, 500),
-    );
-  };
+  return withBody((req, res, body) => {
+    const parts = pathOf(req.url).slice(1).split("/").map(decodeURIComponent);
+    if (parts.length !== 3) {
+      answer(res, 500, "Invalid URL. Please specify '/namespace/function_type/function_id'");
+      return;
+    }
+    const [namespace, type, id] = parts;
+    const contentType = req.headers["content-type"] ?? "";
+    const typename = contentType.startsWith(VND_PREFIX) ? contentType.slice(VND_PREFIX.length) : DEFAULT_INGRESS_TYPENAME;
+    deliver(rt, `${namespace}/${type}`, id, { typename, hasValue: true, value: body }, res);
+  });
 }
 
 function playgroundEgress(rt: LocalRuntime): http.RequestListener {
@@ -99,84 +145,112 @@ function playgroundEgress(rt: LocalRuntime): http.RequestListener {
   };
 }
 
-function broker(rt: LocalRuntime, kafka: KafkaIngressComponent[], kinesis: KinesisIngressComponent[]): http.RequestListener {
-  return (req, res) => {
-    readBody(req).then(
-      (body) => {
-        const [kind, name, ...rest] = pathOf(req.url).slice(1).split("/").map(decodeURIComponent);
-        const isKafka = kind === "kafka";
-        if ((!isKafka && kind !== "kinesis") || name === undefined || rest.length > 0 || req.method !== "POST") {
-          answer(res, 404, "POST /kafka/<topic> (X-Kafka-Key: <target id>) or /kinesis/<stream> (X-Kinesis-Partition-Key: <target id>)");
-          return;
-        }
-        const keyHeader = isKafka ? "x-kafka-key" : "x-kinesis-partition-key";
-        const key = req.headers[keyHeader];
-        if (typeof key !== "string" || key === "") {
-          answer(res, 400, `a ${kind} record needs a key: it becomes the target id (header ${keyHeader})`);
-          return;
-        }
-        const sources = (isKafka ? kafka.flatMap((i) => i.topics) : kinesis.flatMap((i) => i.streams)).filter((s) => s.name === name);
-        if (sources.length === 0) {
-          answer(res, 404, `no ${kind} ingress reads ${quote(name)}`);
-          return;
-        }
-        for (const source of sources) {
-          for (const target of source.targets) {
-            if (!rt.serves(target)) {
-              answer(res, 404, `no function type ${target} is served by this application`);
-              return;
-            }
-          }
-        }
-        for (const source of sources) {
-          for (const target of source.targets) rt.sendTypedValue({ typename: target, id: key }, { typename: source.valueType, hasValue: true, value: body });
-        }
-        answer(res, 200);
-      },
-      () => answer(res, 500),
-    );
-  };
+const BROKER_USAGE =
+  "POST /kafka/<topic> (X-Kafka-Key: <target id>) or /kinesis/<stream> (X-Kinesis-Partition-Key: <target id>) to send a record to an " +
+  "ingress; GET /kafka/<topic> or /kinesis/<stream> to take the oldest unread record an egress wrote there";
+
+/** A header value: the text as it is when it is printable ASCII, percent-encoded otherwise (a header carries no more). */
+function headerText(text: string): string {
+  return /^[\x20-\x7e]*$/.test(text) ? text : encodeURIComponent(text);
 }
 
-function listen(listener: http.RequestListener, port: number, host: string | undefined): Promise<http.Server> {
+function broker(rt: LocalRuntime, kafka: KafkaIngressComponent[], kinesis: KinesisIngressComponent[]): http.RequestListener {
+  return withBody((req, res, body) => {
+    const [kind, name, ...rest] = pathOf(req.url).slice(1).split("/").map(decodeURIComponent);
+    const isKafka = kind === "kafka";
+    if ((!isKafka && kind !== "kinesis") || name === undefined || name === "" || rest.length > 0) {
+      answer(res, 404, BROKER_USAGE);
+      return;
+    }
+    if (req.method === "GET") {
+      takeRecord(rt, isKafka, name, res);
+      return;
+    }
+    if (req.method !== "POST") {
+      res.setHeader("Allow", "GET, POST");
+      answer(res, 405, BROKER_USAGE);
+      return;
+    }
+    const keyHeader = isKafka ? "x-kafka-key" : "x-kinesis-partition-key";
+    const key = req.headers[keyHeader];
+    if (typeof key !== "string" || key === "") {
+      answer(res, 400, `a ${kind} record needs a key: it becomes the target id (header ${keyHeader})`);
+      return;
+    }
+    const sources = (isKafka ? kafka.flatMap((i) => i.topics) : kinesis.flatMap((i) => i.streams)).filter((s) => s.name === name);
+    if (sources.length === 0) {
+      answer(res, 404, `no ${kind} ingress reads ${quote(name)}`);
+      return;
+    }
+    const unservedTarget = sources.flatMap((source) => source.targets).find((target) => !rt.serves(target));
+    if (unservedTarget !== undefined) {
+      unserved(rt, unservedTarget, res);
+      return;
+    }
+    for (const source of sources) {
+      for (const target of source.targets) rt.sendTypedValue({ typename: target, id: key }, { typename: source.valueType, hasValue: true, value: body });
+    }
+    answer(res, 200);
+  });
+}
+
+/** `GET /kafka/<topic>`, `GET /kinesis/<stream>`: the oldest unread record, its key in the header the ingress reads it from. */
+function takeRecord(rt: LocalRuntime, isKafka: boolean, name: string, res: http.ServerResponse): void {
+  const record = isKafka ? rt.takeKafkaRecord(name) : rt.takeKinesisRecord(name);
+  if (record === undefined) {
+    answer(res, 404, `no unread record on ${isKafka ? "Kafka topic" : "Kinesis stream"} ${quote(name)}`);
+    return;
+  }
+  if (record.kind === "kafka") {
+    if (record.key !== "") res.setHeader("X-Kafka-Key", headerText(record.key));
+  } else {
+    res.setHeader("X-Kinesis-Partition-Key", headerText(record.partitionKey));
+    if (record.explicitHashKey !== "") res.setHeader("X-Kinesis-Explicit-Hash-Key", headerText(record.explicitHashKey));
+  }
+  res.setHeader("Content-Type", "application/octet-stream");
+  answer(res, 200, record.value);
+}
+
+function listen(role: ModuleIoRole, listener: http.RequestListener, port: number, host: string | undefined): Promise<http.Server> {
   const server = http.createServer(listener);
   return new Promise((resolve, reject) => {
-    server.once("error", reject);
+    const refuse = (e: NodeJS.ErrnoException): void => reject(e.code === undefined ? e : new ListenError(role, port, e.code, e));
+    server.once("error", refuse);
     server.listen(port, host, () => {
-      server.removeListener("error", reject);
+      server.removeListener("error", refuse);
       resolve(server);
     });
   });
 }
 
-/** Starts the servers the module's ingresses and egresses call for. */
+/**
+ * Starts the servers the module's ingresses and egresses call for.
+ * @throws {@link ListenError} naming the server whose port is taken
+ */
 export async function startModuleIo(rt: LocalRuntime, module: StateFunModule, options: ModuleIoOptions = {}): Promise<ModuleIo> {
   const servers: http.Server[] = [];
-  const ports: Record<string, number> = {};
+  const ports: Partial<Record<ModuleIoRole, number>> = {};
   const close = (): Promise<void> =>
     Promise.all(servers.map((s) => new Promise<void>((r) => {
       s.closeAllConnections();
       s.close(() => r());
     }))).then(() => undefined);
+  const start = async (role: ModuleIoRole, listener: http.RequestListener, port: number): Promise<void> => {
+    const server = await listen(role, listener, port, options.host);
+    servers.push(server);
+    ports[role] = (server.address() as AddressInfo).port;
+  };
   try {
     for (const ingress of module.ingresses) {
-      if (ingress.kind === PLAYGROUND_INGRESS) {
-        servers.push(await listen(playgroundIngress(rt), options.ingressPort ?? ingress.port, options.host));
-        ports.ingress = (servers.at(-1)?.address() as AddressInfo).port;
-      }
+      if (ingress.kind === PLAYGROUND_INGRESS) await start("ingress", playgroundIngress(rt), options.ingressPort ?? ingress.port);
     }
     for (const egress of module.egresses) {
-      if (egress.kind === PLAYGROUND_EGRESS) {
-        servers.push(await listen(playgroundEgress(rt), options.egressPort ?? egress.port, options.host));
-        ports.egress = (servers.at(-1)?.address() as AddressInfo).port;
-      }
+      if (egress.kind === PLAYGROUND_EGRESS) await start("egress", playgroundEgress(rt), options.egressPort ?? egress.port);
     }
     const kafka = module.ingresses.filter((i): i is KafkaIngressComponent => i.kind === KAFKA_INGRESS);
     const kinesis = module.ingresses.filter((i): i is KinesisIngressComponent => i.kind === KINESIS_INGRESS);
-    if (kafka.length + kinesis.length > 0) {
-      servers.push(await listen(broker(rt, kafka, kinesis), options.brokerPort ?? 8092, options.host));
-      ports.broker = (servers.at(-1)?.address() as AddressInfo).port;
-    }
+    const brokerEgress = module.egresses.some((e) => e.kind === KAFKA_EGRESS || e.kind === KINESIS_EGRESS);
+    if (kafka.length + kinesis.length > 0 || brokerEgress) await start("broker", broker(rt, kafka, kinesis), options.brokerPort ?? 8092);
   } catch (e) {
     await close();
     throw e;

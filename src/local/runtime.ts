@@ -18,20 +18,22 @@ import type { StateFun } from "../api/statefun";
 import { loadModule, type StateFunModule } from "../module";
 import type { Type } from "../serde/type";
 import { decodeFromFunction, encodeToFunction, type WireFromFunction, type WireInvocationResponse, type WireTypedValue } from "../wire/codec";
-import { loadCheckpoint, saveCheckpoint, type Checkpoint, type SavedRuntimeState } from "./checkpoint";
+import { loadCheckpoint, loadDeadLetters, saveCheckpoint, saveDeadLetters, type Checkpoint, type SavedRuntimeState } from "./checkpoint";
+import { DEFAULT_MAX_ATTEMPTS, DeadLetters, functionStack, type DeadLetter, type DeadLetterOptions } from "./dead-letters";
 import { DelayedMessages, type DelayedMessage } from "./delayed";
 import { EgressSinks, type EgressOption } from "./egress";
 import type { RuntimeEvent } from "./events";
 import { addressKey, Mailboxes, type Mailbox, type Pending } from "./mailboxes";
-import { Routing, type EndpointOptions, type Route } from "./routing";
+import { Routing, unreachable, type EndpointOptions, type Route, type TransportKind } from "./routing";
 import { Scheduler } from "./scheduler";
 import { StateStore } from "./store";
 import { serializeExchange, type Exchange } from "./trace";
-import { decodeValue, type DecodedEgressRecord } from "./values";
+import { decodeValue, type DecodedEgressRecord, type KafkaRecord, type KinesisRecord } from "./values";
 
+export type { DeadLetter, DeadLetterOptions } from "./dead-letters";
 export type { EgressKind } from "./egress";
 export type { EndpointOptions } from "./routing";
-export type { SavedRuntimeState, SavedValue } from "./checkpoint";
+export type { SavedDeadLetter, SavedRuntimeState, SavedUnreadRecord, SavedValue } from "./checkpoint";
 
 /** Options of a {@link LocalRuntime}. */
 export interface LocalRuntimeOptions {
@@ -57,17 +59,49 @@ export interface LocalRuntimeOptions {
   startTime?: number;
   /** Largest batch per request (the endpoint's `maxNumBatchRequests`); default 1000. */
   maxNumBatchRequests?: number;
-  /** How long a request may be retried before the job fails; default 60 s (runtime clock). */
+  /**
+   * How long a request may be retried before the job fails (runtime clock), for every function
+   * type; default the `call` timeout of the module's endpoint covering the type (its transport's
+   * default when the module does not say), else 60 s.
+   */
   callTimeoutMs?: number;
+  /**
+   * Sets aside an invocation that keeps failing instead of failing the job (what `statefun dev`
+   * does): after `maxAttempts` failures (or at once for a failure the cluster does not retry)
+   * it becomes a {@link DeadLetter}, isolated from the rest of its batch, which is applied. Off by
+   * default: a LocalRuntime fails the job as the cluster does.
+   */
+  deadLetters?: DeadLetterOptions;
   /** Appends every exchange to this file as JSON lines (see `replay`). */
   traceFile?: string;
   /** Called for every event (the runtime's log gets them too). */
   onEvent?: (event: RuntimeEvent) => void;
 }
 
-/** The cluster's first retry backoff; it doubles on each retry. */
-const INITIAL_BACKOFF_MS = 10;
+/** Why the runtime gave up on a batch. */
+interface Failure {
+  /** The last failure, as the cluster would report it. */
+  readonly problem: string;
+  /** The job failure a cluster would report. */
+  readonly jobFailure: string;
+  /** What an in-process function threw, for its stack. */
+  readonly error: unknown;
+  /** How many times it failed. */
+  readonly attempts: number;
+}
+
+/** How a batch's attempts ended: applied, or given up on. */
+type Attempted = { readonly ok: true } | ({ readonly ok: false } & Failure);
+
+/**
+ * The cluster's first retry backoff per transport; it doubles on each retry. The async (Netty)
+ * transport waits 2 ms × 2^attempts (4 ms after the first), okhttp starts at 10 ms (measured by
+ * test/cluster's StatusPolicyTest).
+ */
+const INITIAL_BACKOFF_MS: Readonly<Record<TransportKind, number>> = { async: 4, okhttp: 10 };
 const DEFAULT_MAX_BATCH = 1000;
+
+let routingOfRuntime: (rt: LocalRuntime) => Routing;
 
 export class LocalRuntime {
   readonly #scheduler: Scheduler;
@@ -77,7 +111,9 @@ export class LocalRuntime {
   readonly #egress: EgressSinks;
   readonly #routing: Routing;
   readonly #module: StateFunModule | undefined;
-  readonly #callTimeoutMs: number;
+  readonly #deadLetters = new DeadLetters();
+  /** How many failures set an invocation aside; undefined: dead-lettering is off. */
+  readonly #maxAttempts: number | undefined;
   readonly #traceFile: string | undefined;
   readonly #onEvent: ((event: RuntimeEvent) => void) | undefined;
 
@@ -86,16 +122,30 @@ export class LocalRuntime {
   readonly #exchanges: Exchange[] = [];
   readonly #duplicate = new Map<string, number>();
   readonly #loseReply = new Map<string, number>();
+  /**
+   * Function types whose first request since the start (or the last restore) was answered. The
+   * cluster sends a function type's first request alone and blocks until it is answered
+   * ("Bootstrapping function ... Blocking processing"), so only that address goes through the
+   * missing-state handshake: the other addresses' first requests already carry the states.
+   */
+  readonly #bootstrapped = new Set<string>();
+  /** Mailboxes waiting for their function type's first request to be answered, by type. */
+  readonly #awaitingBootstrap = new Map<string, Set<Mailbox>>();
 
   #checkpoint: Checkpoint;
   #failure: JobFailedError | null = null;
-  /** Counts restores: a request begun before one no longer matters when it ends. */
+  /** Counts restores (and the close): a request begun before one no longer matters when it ends. */
   #generation = 0;
+  #closed = false;
   /** Requests being worked on and not waiting for a retry timer. */
   #active = 0;
   /** Batches sent so far (for runUntilIdle's budget). */
   #requests = 0;
   #waiters: (() => void)[] = [];
+
+  static {
+    routingOfRuntime = (rt) => rt.#routing;
+  }
 
   constructor(options: LocalRuntimeOptions = {}) {
     this.#scheduler = new Scheduler(options.clock ?? "virtual", options.startTime ?? 0);
@@ -103,10 +153,17 @@ export class LocalRuntime {
     const fns = options.functions;
     const inProcess = fns === undefined ? [] : Array.isArray(fns) ? [...(fns as readonly StateFun[])] : [fns as StateFun];
     this.#module = typeof options.module === "string" ? loadModule(options.module) : options.module;
-    this.#routing = new Routing(inProcess, this.#module, options.endpoints ?? [], options.maxNumBatchRequests ?? DEFAULT_MAX_BATCH);
+    this.#routing = new Routing(inProcess, this.#module, options.endpoints ?? [], {
+      maxBatch: options.maxNumBatchRequests ?? DEFAULT_MAX_BATCH,
+      callTimeoutMs: options.callTimeoutMs,
+    });
     this.#egress = new EgressSinks(this.#module, options.egresses ?? []);
     this.#delayed = new DelayedMessages(this.#scheduler, (m) => this.#enqueue(m.to, { caller: m.from, value: m.value }));
-    this.#callTimeoutMs = options.callTimeoutMs ?? 60_000;
+    const maxAttempts = options.deadLetters === undefined ? undefined : (options.deadLetters.maxAttempts ?? DEFAULT_MAX_ATTEMPTS);
+    if (maxAttempts !== undefined && (!Number.isSafeInteger(maxAttempts) || maxAttempts < 1)) {
+      throw new RangeError(`deadLetters.maxAttempts must be a whole number of at least 1, got ${String(maxAttempts)}`);
+    }
+    this.#maxAttempts = maxAttempts;
     this.#traceFile = options.traceFile;
     this.#onEvent = options.onEvent;
     if (this.#traceFile !== undefined) writeFileSync(this.#traceFile, "");
@@ -261,6 +318,16 @@ export class LocalRuntime {
     return this.#egress.hasTopic(topic);
   }
 
+  /** Takes the oldest unread record written to a Kafka topic, by any Kafka egress (as `GET :8092/kafka/<topic>` does). */
+  takeKafkaRecord(topic: string): KafkaRecord | undefined {
+    return this.#egress.takeRecord("kafka", topic);
+  }
+
+  /** Takes the oldest unread record written to a Kinesis stream, by any Kinesis egress (as `GET :8092/kinesis/<stream>` does). */
+  takeKinesisRecord(stream: string): KinesisRecord | undefined {
+    return this.#egress.takeRecord("kinesis", stream);
+  }
+
   /** Everything that happened, in order. */
   get log(): readonly RuntimeEvent[] {
     return this.#events;
@@ -269,6 +336,36 @@ export class LocalRuntime {
   /** Every request/reply exchange, for `replay` (also written to `traceFile` when set). */
   get trace(): readonly Exchange[] {
     return this.#exchanges;
+  }
+
+  /** The invocations set aside by dead-lettering (see {@link LocalRuntimeOptions.deadLetters}), oldest first. */
+  get deadLetters(): readonly DeadLetter[] {
+    return this.#deadLetters.list;
+  }
+
+  /**
+   * Sends a dead letter again, to the end of its address's queue (with its original caller),
+   * and takes it off the list; should it fail again, it becomes a new dead letter.
+   * @throws {@link InvalidArgumentError} for an id not on the list;
+   *   {@link JobFailedError} when nothing serves its function type any more
+   */
+  retryDeadLetter(id: number): void {
+    this.#throwIfFailed();
+    const letter = this.#deadLetters.get(id);
+    if (this.#routing.resolve(letter.to.typename) === null) throw this.#routing.noTarget(letter.to.typename);
+    this.#deadLetters.delete(id);
+    this.#emit({ kind: "dead-letter-retry", at: this.now, id, to: letter.to });
+    this.#enqueue(letter.to, { caller: letter.from, value: letter.value });
+  }
+
+  /**
+   * Drops a dead letter for good.
+   * @throws {@link InvalidArgumentError} for an id not on the list
+   */
+  discardDeadLetter(id: number): void {
+    const letter = this.#deadLetters.get(id);
+    this.#deadLetters.delete(id);
+    this.#emit({ kind: "dead-letter-discard", at: this.now, id, to: letter.to });
   }
 
   /** Delayed messages still pending. */
@@ -311,22 +408,31 @@ export class LocalRuntime {
 
   /**
    * The runtime's durable state now, as JSON-able data: states (with their TTL clocks), queued
-   * and in-flight messages, delayed messages and unread playground records.
+   * and in-flight messages, delayed messages, unread playground, Kafka and Kinesis records, and
+   * dead letters.
    */
   saveState(): SavedRuntimeState {
-    return saveCheckpoint(this.#takeCheckpoint(), this.now);
+    return { ...saveCheckpoint(this.#takeCheckpoint(), this.now), deadLetters: saveDeadLetters(this.#deadLetters.list) };
   }
 
   /** Restores what {@link LocalRuntime.saveState} saved, as after a crash: no state registered yet. */
   loadState(saved: SavedRuntimeState): void {
     this.#checkpoint = loadCheckpoint(saved, this.now, this.#ingressLog.length);
+    this.#deadLetters.restore(loadDeadLetters(saved.deadLetters ?? []));
     this.#restore(this.#checkpoint, false);
   }
 
-  /** Stops timers and closes connections to remote endpoints. */
+  /**
+   * Stops the runtime: timers stopped, connections to remote endpoints closed, and nothing more
+   * delivered or applied (requests in flight are let go unanswered; saved state has them queued).
+   */
   close(): void {
-    this.#scheduler.stop();
+    this.#closed = true;
+    this.#generation++;
+    this.#active = 0;
+    this.#scheduler.clear();
     this.#routing.close();
+    this.#changed();
   }
 
   #takeCheckpoint(): Checkpoint {
@@ -346,6 +452,8 @@ export class LocalRuntime {
     this.#failure = null;
     this.#scheduler.clear();
     this.#store.restore(cp.store);
+    this.#bootstrapped.clear();
+    this.#awaitingBootstrap.clear();
     this.#mailboxes.restore(cp.queues);
     this.#delayed.restore(cp.delayed);
     this.#egress.restore(cp.egress);
@@ -372,13 +480,27 @@ export class LocalRuntime {
 
   /** Sends a batch to every idle address with messages waiting. */
   #pump(): void {
-    if (this.#failure !== null) return;
+    if (this.#failure !== null || this.#closed) return;
     for (let box = this.#mailboxes.nextReady(); box !== undefined; box = this.#mailboxes.nextReady()) {
       const route = this.#routing.resolve(box.ref.typename);
       if (route === null) {
-        this.#fail(this.#routing.noTarget(box.ref.typename).message);
-        return;
+        const problem = this.#routing.noTarget(box.ref.typename).message;
+        if (this.#maxAttempts === undefined) {
+          this.#fail(problem);
+          return;
+        }
+        // Its function is gone (a reload dropped it): its messages are set aside, to be sent again once it is back.
+        box.inFlight = box.pending.splice(0);
+        for (const p of [...box.inFlight]) this.#deadLetter(box, p, { problem, jobFailure: problem, error: undefined, attempts: 0 });
+        this.#mailboxes.settled(box);
+        continue;
       }
+      const waiting = this.#bootstrapped.has(box.ref.typename) ? undefined : this.#awaitingBootstrap.get(box.ref.typename);
+      if (waiting !== undefined) {
+        waiting.add(box);
+        continue;
+      }
+      if (!this.#bootstrapped.has(box.ref.typename)) this.#awaitingBootstrap.set(box.ref.typename, new Set());
       box.inFlight = box.pending.splice(0, route.maxBatch);
       this.#active++;
       this.#requests++;
@@ -386,77 +508,35 @@ export class LocalRuntime {
     }
   }
 
-  /** One batch to one address, from first attempt to applied reply (or job failure). */
+  /**
+   * One batch to one address, from first attempt to applied reply, or to a job failure. With
+   * dead letters on, a batch that fails is sent again one invocation per request, in order: the
+   * ones that succeed are applied, and each that fails alone is set aside.
+   */
   async #run(box: Mailbox, route: Route, generation: number): Promise<void> {
-    const batch = box.inFlight as Pending[];
-    const functionType = box.ref.typename;
-    const started = this.now;
-    let backoff = INITIAL_BACKOFF_MS;
-    let attempt = 0;
+    const batch = [...(box.inFlight as Pending[])];
     for (const p of batch) this.#emit({ kind: "deliver", at: this.now, to: box.ref, from: p.caller, value: p.value });
     try {
-      for (;;) {
-        attempt++;
-        const { request, carried } = this.#request(box, batch);
-        if (this.#take(this.#duplicate, functionType)) {
-          this.#emit({ kind: "fault", at: this.now, to: box.ref, fault: "duplicate" });
-          const first = await route.target.invoke(request, this.#callTimeoutMs);
-          if (this.#stale(generation)) return;
-          this.#record(box, attempt, request, first.ok ? first.body : null, first.ok ? "dropped (duplicate delivery)" : first.reason);
-        }
-        const outcome = await route.target.invoke(request, this.#callTimeoutMs);
-        if (this.#stale(generation)) return;
-        let reply: WireFromFunction | null = null;
-        let problem: string | null = null;
-        let retryable = true;
-        if (!outcome.ok) {
-          problem = outcome.reason;
-          retryable = outcome.retryable;
-        } else if (this.#take(this.#loseReply, functionType)) {
-          this.#emit({ kind: "fault", at: this.now, to: box.ref, fault: "lost-reply" });
-          problem = "the reply was lost (injected fault)";
-        } else {
-          try {
-            reply = decodeFromFunction(outcome.body);
-          } catch (e) {
-            problem = `the reply is not a FromFunction: ${(e as Error).message}`;
-          }
-        }
-        this.#record(box, attempt, request, outcome.ok ? outcome.body : null, problem ?? "ok");
-        if (reply !== null) {
-          const missing = reply.incompleteInvocationContext?.missingValues;
-          if (missing) {
-            for (const spec of missing) {
-              if (carried.has(spec.stateName)) {
-                throw new JobFailedError(
-                  `${formatAddress(box.ref)} reports state "${spec.stateName}" missing although the request carried it; ` +
-                    "the cluster would re-send the batch forever",
-                );
-              }
-              this.#store.register(functionType, spec);
-            }
-            this.#emit({ kind: "register", at: this.now, functionType, states: missing.map((s) => s.stateName) });
-            continue;
-          }
-          if (!reply.invocationResult) throw new JobFailedError(`${formatAddress(box.ref)} answered a FromFunction with neither a result nor missing states`);
-          this.#apply(box, reply.invocationResult);
-          return;
-        }
-        if (!retryable) throw new JobFailedError(`${formatAddress(box.ref)} (${route.target.description}) failed and the cluster does not retry this: ${problem}`);
-        if (this.now - started + backoff > this.#callTimeoutMs) {
-          throw new JobFailedError(`${formatAddress(box.ref)} (${route.target.description}) kept failing for ${this.#callTimeoutMs} ms of retries; last: ${problem}`);
-        }
-        this.#emit({ kind: "retry", at: this.now, to: box.ref, attempt: attempt + 1, reason: problem ?? "", backoffMs: backoff });
-        await this.#sleep(backoff);
-        if (this.#stale(generation)) return;
-        backoff *= 2;
+      const outcome = await this.#attempts(box, route, batch, generation);
+      if (outcome === undefined || outcome.ok) return;
+      if (this.#maxAttempts === undefined) throw new JobFailedError(outcome.jobFailure, { cause: outcome.error });
+      if (batch.length === 1) {
+        this.#deadLetter(box, batch[0], outcome);
+        return;
+      }
+      for (const p of batch) {
+        const alone = await this.#attempts(box, route, [p], generation);
+        if (alone === undefined) return;
+        if (!alone.ok) this.#deadLetter(box, p, alone);
       }
     } catch (e) {
       if (generation !== this.#generation) return;
-      this.#fail(e instanceof JobFailedError ? e.message : `runtime error: ${(e as Error).stack ?? String(e)}`);
+      if (e instanceof JobFailedError) this.#fail(e.message, e.cause);
+      else this.#fail(`runtime error: ${(e as Error).stack ?? String(e)}`);
     } finally {
       if (generation === this.#generation) {
         this.#active--;
+        this.#bootstrapDone(box.ref.typename);
         this.#mailboxes.settled(box);
         this.#changed();
         this.#pump();
@@ -464,7 +544,132 @@ export class LocalRuntime {
     }
   }
 
-  /** Whether a request's outcome no longer matters: the runtime restored, or the job failed. */
+  /**
+   * Sends `batch` (the first invocations in flight at `box`) until its reply is applied or the
+   * runtime gives up on it, as the cluster does: missing states are registered and the batch
+   * sent again; a failure is retried with backoff (4 ms on the async transport, 10 ms on okhttp,
+   * doubling) within the call timeout (on okhttp, a 4xx other than 408/409/420/429/499 is not),
+   * and, with dead letters on, at most `maxAttempts` times in all. A reply is checked whole
+   * before any of it is applied, so one the cluster would refuse changes nothing. Resolves with
+   * how it ended, or undefined when that no longer matters (the runtime restored, failed or closed).
+   */
+  async #attempts(box: Mailbox, route: Route, batch: readonly Pending[], generation: number): Promise<Attempted | undefined> {
+    const functionType = box.ref.typename;
+    const where = `${formatAddress(box.ref)} (${route.target.description})`;
+    const timeoutMs = route.callTimeoutMs;
+    const started = this.now;
+    let backoff = INITIAL_BACKOFF_MS[route.transport];
+    let attempt = 0;
+    let failures = 0;
+    /** A reply the cluster would fail the job on: not worth sending again. */
+    const refused = (reason: string): Attempted => ({ ok: false, problem: reason, jobFailure: reason, error: undefined, attempts: failures + 1 });
+    for (;;) {
+      attempt++;
+      const { request, carried } = this.#request(box, batch);
+      const remainingMs = Math.max(1, timeoutMs - (this.now - started));
+      if (this.#take(this.#duplicate, functionType)) {
+        this.#emit({ kind: "fault", at: this.now, to: box.ref, fault: "duplicate" });
+        const first = await route.target.invoke(request, remainingMs);
+        if (this.#stale(generation)) return undefined;
+        this.#record(box, attempt, request, first.ok ? first.body : null, first.ok ? "dropped (duplicate delivery)" : first.reason);
+      }
+      const outcome = await route.target.invoke(request, remainingMs);
+      if (this.#stale(generation)) return undefined;
+      let reply: WireFromFunction | null = null;
+      let problem: string | null = null;
+      let retryable = true;
+      let error: unknown;
+      if (!outcome.ok) {
+        problem = outcome.code === undefined ? outcome.reason : unreachable(route, outcome.reason);
+        retryable = outcome.retryable;
+        error = outcome.error;
+      } else if (this.#take(this.#loseReply, functionType)) {
+        this.#emit({ kind: "fault", at: this.now, to: box.ref, fault: "lost-reply" });
+        problem = "the reply was lost (injected fault)";
+      } else {
+        try {
+          reply = decodeFromFunction(outcome.body);
+        } catch (e) {
+          problem = `the reply is not a FromFunction: ${(e as Error).message}`;
+        }
+      }
+      this.#record(box, attempt, request, outcome.ok ? outcome.body : null, problem ?? "ok");
+      if (reply !== null) {
+        const missing = reply.incompleteInvocationContext?.missingValues;
+        if (missing) {
+          const resent = missing.find((spec) => carried.has(spec.stateName));
+          if (resent !== undefined) {
+            return refused(
+              `${formatAddress(box.ref)} reports state "${resent.stateName}" missing although the request carried it; ` +
+                "the cluster would re-send the batch forever",
+            );
+          }
+          try {
+            for (const spec of missing) this.#store.register(functionType, spec);
+          } catch (e) {
+            if (e instanceof JobFailedError) return refused(e.message);
+            throw e;
+          }
+          this.#emit({ kind: "register", at: this.now, functionType, states: missing.map((s) => s.stateName) });
+          // The states are registered: the type's other addresses go ahead, after the batch is sent
+          // again (the cluster re-sends it while handling this answer, before anything else).
+          if (this.#bootstrapDone(functionType)) queueMicrotask(() => this.#pump());
+          continue;
+        }
+        if (!reply.invocationResult) return refused(`${formatAddress(box.ref)} answered a FromFunction with neither a result nor missing states`);
+        let apply: () => void;
+        try {
+          apply = this.#checked(box, reply.invocationResult);
+        } catch (e) {
+          if (e instanceof JobFailedError) return refused(e.message);
+          throw e;
+        }
+        (box.inFlight as Pending[]).splice(0, batch.length);
+        apply();
+        return { ok: true };
+      }
+      failures++;
+      const gaveUp = (jobFailure: string): Attempted => ({ ok: false, problem: problem ?? "", jobFailure, error, attempts: failures });
+      // Only the okhttp transport gives up on a status; the async one (the default) retries any.
+      if (!retryable && route.transport === "okhttp") return gaveUp(`${where} failed and the cluster does not retry this: ${problem}`);
+      if (this.now - started + backoff > timeoutMs) return gaveUp(`${where} kept failing for ${timeoutMs} ms of retries; last: ${problem}`);
+      if (this.#maxAttempts !== undefined && failures >= this.#maxAttempts) return gaveUp(`${where} failed ${failures} times; last: ${problem}`);
+      this.#emit({ kind: "retry", at: this.now, to: box.ref, attempt: attempt + 1, reason: problem ?? "", backoffMs: backoff });
+      await this.#sleep(backoff);
+      if (this.#stale(generation)) return undefined;
+      backoff *= 2;
+    }
+  }
+
+  /** Sets aside the first invocation in flight at `box` after it failed alone. */
+  #deadLetter(box: Mailbox, pending: Pending, failure: Failure): void {
+    (box.inFlight as Pending[]).splice(0, 1);
+    const stack = functionStack(failure.error);
+    const letter = this.#deadLetters.add({
+      at: this.now,
+      to: box.ref,
+      from: pending.caller,
+      value: pending.value,
+      attempts: failure.attempts,
+      error: failure.problem,
+      ...(stack !== undefined ? { stack } : {}),
+    });
+    this.#emit({ kind: "dead-letter", ...letter });
+  }
+
+  /**
+   * The first request of `functionType` was answered: the addresses that waited for it are
+   * ready again. Whether this was that first answer.
+   */
+  #bootstrapDone(functionType: string): boolean {
+    if (this.#bootstrapped.has(functionType)) return false;
+    this.#bootstrapped.add(functionType);
+    for (const box of this.#awaitingBootstrap.get(functionType) ?? []) this.#mailboxes.settled(box);
+    this.#awaitingBootstrap.delete(functionType);
+    return true;
+  }
+
+  /** Whether a request's outcome no longer matters: the runtime restored or closed, or the job failed. */
   #stale(generation: number): boolean {
     return generation !== this.#generation || this.#failure !== null;
   }
@@ -477,7 +682,7 @@ export class LocalRuntime {
   }
 
   /** The request bytes, and the names of the states they carry. */
-  #request(box: Mailbox, batch: Pending[]): { request: Buffer; carried: Set<string> } {
+  #request(box: Mailbox, batch: readonly Pending[]): { request: Buffer; carried: Set<string> } {
     const state = this.#store.attach(box.ref.typename, box.key, this.now);
     const invocations = batch.map((p) => (p.caller ? { caller: toWire(p.caller), argument: p.value } : { argument: p.value }));
     return { request: encodeToFunction({ invocation: { target: box.wire, state, invocations } }), carried: new Set(state.map((s) => s.stateName)) };
@@ -505,50 +710,80 @@ export class LocalRuntime {
     });
   }
 
-  /** Applies a reply in the cluster's order: messages, delayed messages, egress, state. */
-  #apply(box: Mailbox, result: WireInvocationResponse): void {
+  /**
+   * Checks a reply whole, as the cluster would apply it, and returns what applies it in the
+   * cluster's order (messages, delayed messages, egress, state), which can then no longer fail.
+   * @throws {@link JobFailedError} where the cluster would fail the job on the reply
+   */
+  #checked(box: Mailbox, result: WireInvocationResponse): () => void {
     const from = box.ref;
-    const at = this.now;
-    for (const m of result.outgoingMessages ?? []) {
-      const to = refFromWire(m.target);
+    const served = (to: AddressRef): AddressRef => {
       if (this.#routing.resolve(to.typename) === null) throw this.#routing.noTarget(to.typename);
-      this.#emit({ kind: "message", at, from, to, value: m.argument });
-      this.#enqueue(to, { caller: from, value: m.argument });
-    }
-    for (const d of result.delayedInvocations ?? []) {
+      return to;
+    };
+    const messages = (result.outgoingMessages ?? []).map((m) => ({ to: served(refFromWire(m.target)), value: m.argument }));
+    // The tokens pending in the sender's scope as each delayed message of the reply is applied.
+    const scheduled = new Set<string>();
+    const cancelled = new Set<string>();
+    const delayed = (result.delayedInvocations ?? []).map((d): { cancel: string } | { message: Omit<DelayedMessage, "due">; delay: number } => {
       if (d.isCancellationRequest) {
         const token = d.cancellationToken ?? "";
-        this.#emit({ kind: "cancel", at, from, token, cancelled: this.#delayed.cancel(from, token) });
-        continue;
+        scheduled.delete(token);
+        cancelled.add(token);
+        return { cancel: token };
       }
       const delay = Number(d.delayInMs ?? 0);
       if (!Number.isInteger(delay) || delay < 0) {
         throw new JobFailedError(`${formatAddress(from)} sent a delayed message with delay ${delay} ms; the cluster fails the job on a negative delay`);
       }
       if (!d.target || !d.argument) throw new JobFailedError(`${formatAddress(from)} sent a delayed message without a target or value`);
-      const to = refFromWire(d.target);
-      if (this.#routing.resolve(to.typename) === null) throw this.#routing.noTarget(to.typename);
+      const to = served(refFromWire(d.target));
       const token = d.cancellationToken || undefined;
-      if (token !== undefined && this.#delayed.pendingWith(from, token)) {
-        throw new JobFailedError(
-          `${formatAddress(from)} sent a delayed message with cancellation token ${quote(token)} while another with ` +
-            `that token is pending from id ${quote(from.id)} (the cluster scopes tokens to the sender's id, of any ` +
-            "function type); the cluster fails the job on a duplicate pending token",
-        );
+      if (token !== undefined) {
+        if (scheduled.has(token) || (!cancelled.has(token) && this.#delayed.pendingWith(from, token))) {
+          throw new JobFailedError(
+            `${formatAddress(from)} sent a delayed message with cancellation token ${quote(token)} while another with ` +
+              `that token is pending from id ${quote(from.id)} (the cluster scopes tokens to the sender's id, of any ` +
+              "function type); the cluster fails the job on a duplicate pending token",
+          );
+        }
+        scheduled.add(token);
       }
-      const message: DelayedMessage = { from, to, value: d.argument, due: at + delay, ...(token !== undefined ? { token } : {}) };
-      this.#delayed.schedule(message);
-      this.#emit({ kind: "delayed", at, from, to, dueAt: message.due, ...(token !== undefined ? { token } : {}), value: d.argument });
-    }
-    for (const e of result.outgoingEgresses ?? []) {
-      const egress = `${e.egressNamespace}/${e.egressType}`;
-      this.#emit({ kind: "egress", at, from, egress, record: this.#egress.write(from, egress, e.argument) });
-    }
-    for (const m of result.stateMutations ?? []) {
-      this.#store.apply(from.typename, box.key, m, at);
-      const deleted = (m.mutationType ?? 0) === 0;
-      this.#emit({ kind: "state", at, address: from, name: m.stateName, value: deleted ? null : (m.stateValue as WireTypedValue) });
-    }
+      return { message: { from, to, value: d.argument, ...(token !== undefined ? { token } : {}) }, delay };
+    });
+    const egress = (result.outgoingEgresses ?? []).map((e) => {
+      const id = `${e.egressNamespace}/${e.egressType}`;
+      return { id, record: this.#egress.check(from, id, e.argument) };
+    });
+    const mutations = result.stateMutations ?? [];
+    for (const m of mutations) this.#store.check(from.typename, m);
+
+    return () => {
+      const at = this.now;
+      for (const { to, value } of messages) {
+        this.#emit({ kind: "message", at, from, to, value });
+        this.#enqueue(to, { caller: from, value });
+      }
+      for (const d of delayed) {
+        if ("cancel" in d) {
+          this.#emit({ kind: "cancel", at, from, token: d.cancel, cancelled: this.#delayed.cancel(from, d.cancel) });
+          continue;
+        }
+        const message: DelayedMessage = { ...d.message, due: at + d.delay };
+        this.#delayed.schedule(message);
+        const { to, token, value, due } = message;
+        this.#emit({ kind: "delayed", at, from, to, dueAt: due, ...(token !== undefined ? { token } : {}), value });
+      }
+      for (const { id, record } of egress) {
+        this.#egress.append(id, record);
+        this.#emit({ kind: "egress", at, from, egress: id, record });
+      }
+      for (const m of mutations) {
+        this.#store.apply(from.typename, box.key, m, at);
+        const deleted = (m.mutationType ?? 0) === 0;
+        this.#emit({ kind: "state", at, address: from, name: m.stateName, value: deleted ? null : (m.stateValue as WireTypedValue) });
+      }
+    };
   }
 
   // ----------------------------------------------------------------------------------------
@@ -560,9 +795,9 @@ export class LocalRuntime {
     this.#onEvent?.(event);
   }
 
-  #fail(reason: string): void {
+  #fail(reason: string, cause?: unknown): void {
     if (this.#failure !== null) return;
-    this.#failure = new JobFailedError(reason);
+    this.#failure = new JobFailedError(reason, cause === undefined ? undefined : { cause });
     this.#emit({ kind: "failure", at: this.now, reason });
     this.#changed();
   }
@@ -581,4 +816,12 @@ export class LocalRuntime {
   #nextChange(): Promise<void> {
     return new Promise((resolve) => this.#waiters.push(resolve));
   }
+}
+
+/**
+ * Where a runtime sends each function type (for the module's I/O servers and `statefun dev`:
+ * the routing table, "did you mean" for an unknown type, and reloading in-process functions).
+ */
+export function routingOf(rt: LocalRuntime): Routing {
+  return routingOfRuntime(rt);
 }

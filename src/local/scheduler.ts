@@ -146,16 +146,9 @@ export class Scheduler {
     }
   }
 
-  /** Drops every timer (a restore replaces them). */
+  /** Drops every timer (a restore replaces them; a closed runtime has none). */
   clear(): void {
     this.#heap.clear();
-    if (this.#armed) clearTimeout(this.#armed);
-    this.#armed = null;
-    this.#armedFor = Infinity;
-  }
-
-  /** Stops the real-time alarm (on shutdown). */
-  stop(): void {
     if (this.#armed) clearTimeout(this.#armed);
     this.#armed = null;
     this.#armedFor = Infinity;

@@ -30,6 +30,33 @@ function expired(stored: StoredValue, registration: StateRegistration | undefine
   return since + ttl.afterMs <= now;
 }
 
+/** Java's `String.hashCode()`: over UTF-16 code units, in 32-bit arithmetic. */
+function javaStringHash(s: string): number {
+  let h = 0;
+  for (let i = 0; i < s.length; i++) h = (Math.imul(h, 31) + s.charCodeAt(i)) | 0;
+  return h;
+}
+
+/**
+ * The order the cluster lists a function's states in a request: it keeps them in a
+ * `java.util.HashMap` by name (PersistedRemoteFunctionValues), whose iteration goes bucket by
+ * bucket (`(hash ^ hash >>> 16) & (capacity - 1)`, capacity 16 doubling past a load of 0.75),
+ * in insertion order within a bucket. The protocol leaves the order open, but requests then
+ * match the cluster's byte for byte (test/cluster's fidelity check compares them).
+ */
+function inJavaHashMapOrder(registrations: readonly StateRegistration[]): readonly StateRegistration[] {
+  let capacity = 16;
+  while (registrations.length > 0.75 * capacity) capacity *= 2;
+  const bucket = (name: string): number => {
+    const h = javaStringHash(name);
+    return (h ^ (h >>> 16)) & (capacity - 1);
+  };
+  return registrations
+    .map((r, i) => ({ r, i, b: bucket(r.name) }))
+    .sort((x, y) => x.b - y.b || x.i - y.i)
+    .map((x) => x.r);
+}
+
 export class StateStore {
   readonly #registered = new Map<string, StateRegistration[]>();
   readonly #values = new Map<string, Map<string, StoredValue>>();
@@ -76,7 +103,7 @@ export class StateStore {
    */
   attach(functionType: string, address: string, now: number): WirePersistedValue[] {
     const values = this.#values.get(address);
-    return this.registered(functionType).map((r) => {
+    return inJavaHashMapOrder(this.registered(functionType)).map((r) => {
       const stored = values?.get(r.name);
       if (stored === undefined) return { stateName: r.name };
       if (expired(stored, r, now)) {
@@ -88,8 +115,25 @@ export class StateStore {
     });
   }
 
+  /** Checks one mutation of a reply, changing nothing. @throws JobFailedError where {@link apply} would */
+  check(functionType: string, mutation: WireStateMutation): void {
+    this.#checked(functionType, mutation);
+  }
+
   /** Applies one mutation of a reply. @throws JobFailedError for an unknown state or a wrong typename */
   apply(functionType: string, address: string, mutation: WireStateMutation, now: number): void {
+    const value = this.#checked(functionType, mutation);
+    if (value === null) {
+      this.#values.get(address)?.delete(mutation.stateName);
+      return;
+    }
+    let values = this.#values.get(address);
+    if (values === undefined) this.#values.set(address, (values = new Map()));
+    values.set(mutation.stateName, { value, writtenAt: now, accessedAt: now });
+  }
+
+  /** The value a mutation the cluster accepts sets; null for a DELETE. */
+  #checked(functionType: string, mutation: WireStateMutation): WireTypedValue | null {
     const registration = this.registered(functionType).find((r) => r.name === mutation.stateName);
     if (registration === undefined) {
       throw new JobFailedError(
@@ -97,10 +141,7 @@ export class StateStore {
           `(registered: ${this.registered(functionType).map((r) => r.name).join(", ") || "none"})`,
       );
     }
-    if ((mutation.mutationType ?? MutationType.DELETE) === MutationType.DELETE) {
-      this.#values.get(address)?.delete(mutation.stateName);
-      return;
-    }
+    if ((mutation.mutationType ?? MutationType.DELETE) === MutationType.DELETE) return null;
     const value = mutation.stateValue;
     if (value === undefined || value === null) {
       throw new JobFailedError(`function type ${functionType} sent a MODIFY of state "${mutation.stateName}" without a value`);
@@ -111,9 +152,7 @@ export class StateStore {
           `${registration.typename}; a state's type cannot change while the cluster runs`,
       );
     }
-    let values = this.#values.get(address);
-    if (values === undefined) this.#values.set(address, (values = new Map()));
-    values.set(mutation.stateName, { value, writtenAt: now, accessedAt: now });
+    return value;
   }
 
   /** A state's value now (null when absent or expired), without counting as an access. */

@@ -5,11 +5,20 @@
 import http from "node:http";
 import https from "node:https";
 import type { StateFun } from "../api/statefun";
+import { FunctionInvocationError } from "../base/errors";
 
 /** How one attempt to call a function ended. */
 export type InvokeOutcome =
   | { readonly ok: true; readonly body: Buffer }
-  | { readonly ok: false; readonly retryable: boolean; readonly reason: string };
+  | {
+      readonly ok: false;
+      readonly retryable: boolean;
+      readonly reason: string;
+      /** In-process: what the function threw (for its stack). */
+      readonly error?: unknown;
+      /** Remote: the socket error's code (`ENOTFOUND`, `ECONNREFUSED`, ...) when the endpoint could not be reached. */
+      readonly code?: string;
+    };
 
 export interface FunctionTarget {
   /** For messages: `in-process` or the URL. */
@@ -18,9 +27,13 @@ export interface FunctionTarget {
   close(): void;
 }
 
-/** The cluster's clients retry these and any 5xx; other non-2xx answers fail the job at once. */
+/**
+ * The okhttp transport retries these and any 5xx, and fails the job at once on any other non-2xx
+ * answer; the async transport (the default) retries every one (the runtime checks which applies).
+ */
 const RETRYABLE = new Set([408, 409, 420, 429, 499, 500]);
 
+/** Whether the okhttp transport retries an answer with this status. */
 export function isRetryableStatus(status: number): boolean {
   return RETRYABLE.has(status) || status >= 500;
 }
@@ -36,7 +49,8 @@ export class InProcessTarget implements FunctionTarget {
     } catch (e) {
       const status = (e as { httpStatus?: unknown }).httpStatus;
       const code = typeof status === "number" ? status : 500;
-      return { ok: false, retryable: isRetryableStatus(code), reason: `HTTP ${code}: ${e instanceof Error ? e.message : String(e)}` };
+      const error = e instanceof FunctionInvocationError ? e.cause : e;
+      return { ok: false, retryable: isRetryableStatus(code), reason: `HTTP ${code}: ${e instanceof Error ? e.message : String(e)}`, error };
     }
   }
 
@@ -80,7 +94,7 @@ export class RemoteTarget implements FunctionTarget {
         },
       );
       req.on("timeout", () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
-      req.on("error", (e) => resolve({ ok: false, retryable: true, reason: e.message }));
+      req.on("error", (e: NodeJS.ErrnoException) => resolve({ ok: false, retryable: true, reason: e.message, ...(e.code !== undefined ? { code: e.code } : {}) }));
       req.end(body);
     });
   }

@@ -1,6 +1,7 @@
 import type { ErrorObject } from "ajv";
 import type { ModuleProblem } from "./problems";
-import { closest, pathText, valueText } from "./render";
+import { closest } from "../base/suggest";
+import { pathText, valueText } from "./render";
 import { ENDPOINT_V2, isKind, KINDS, validators, type Kind, type SpecOfKind } from "./schemas";
 import type { Path, YamlDocument } from "./yaml";
 

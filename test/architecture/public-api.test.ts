@@ -30,6 +30,8 @@ test("statefun-ts exports the official SDK's names and ours, nothing internal", 
       // typed state and decorators
       "BindOpts", "BindStateOpts", "DeclValue", "FnOptions", "FunctionMethod", "StateDecl", "StateDecls", "StatefulFunction",
       "StorageOf", "StorageOfState", "UntypedStorage", "ValueOf", "fn",
+      // one handler per message type
+      "BindHandlersOpts", "HandlerMethod", "MessageHandler", "MessageHandlers",
       // types' options
       "GoogleProtobufClass", "JsonTypeOptions", "ProtobufJsType",
       // errors
@@ -49,8 +51,9 @@ test("statefun-ts/testing exports what its README section uses", () => {
       "loadModule", "ModuleError", "StateFunModule",
       "replay", "parseTrace", "Exchange", "ReplayDifference", "ReplayReport",
       "RuntimeEvent", "AddressRef", "formatAddress", "formatEvent", "eventToJson",
-      "SavedRuntimeState", "SavedValue",
-      "startModuleIo", "ModuleIo", "ModuleIoOptions",
+      "SavedRuntimeState", "SavedValue", "SavedDeadLetter", "SavedUnreadRecord",
+      "DeadLetter", "DeadLetterOptions",
+      "startModuleIo", "ModuleIo", "ModuleIoOptions", "ModuleIoRole", "ListenError",
       "decodeValue", "describeValue", "DecodedEgressRecord", "KafkaRecord", "KinesisRecord", "PlaygroundRecord", "TypedRecord",
       "PLAYGROUND_EGRESS_ID", "PLAYGROUND_EGRESS_RECORD_TYPENAME",
     ].sort(),

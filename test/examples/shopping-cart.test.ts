@@ -96,3 +96,17 @@ test("a command that breaks the CartCommand schema fails, naming the path and th
     'example/CartCommand: a received value does not satisfy the schema: the value at /quantity must be >= 1 (schema rule "minimum" at #/oneOf/0/properties/quantity/minimum)',
   );
 });
+
+test("the abandonment delay is an option (the cluster test uses 2 s)", async () => {
+  const rt = new LocalRuntime({ module: MODULE, functions: shoppingCartApp(undefined, { abandonAfterMs: 2_000 }) });
+  restock(rt, "lime", 4);
+  command(rt, "fay", { type: "add", item: "lime", quantity: 3 });
+  await rt.runUntilIdle();
+  expect(rt.pendingDelayed.map((d) => d.due - rt.now)).toEqual([2_000]);
+  await rt.advance(1_999);
+  expect(stock(rt, "lime")).toEqual({ available: 1, reserved: 3 });
+  await rt.advance(1);
+  expect(rt.state("example/cart", "fay", "items")).toBeNull();
+  expect(stock(rt, "lime")).toEqual({ available: 4, reserved: 0 });
+  expect(() => shoppingCartApp(undefined, { abandonAfterMs: -1 })).toThrow(RangeError);
+});

@@ -31,6 +31,15 @@ test("types: int and long (a 64-bit total), double (an average), JSON with a sch
   expect(rt.state("showcase/types", "t", "where")).toMatchObject({ lat: 52.52, lon: 13.405, label: "Berlin" });
 });
 
+test("types: one method per message type; a message of another type fails, naming the typenames they take", async () => {
+  const rt = new LocalRuntime({ module: MODULE, functions: showcaseApp(new StateFun()), callTimeoutMs: 10 });
+  rt.send("showcase/types", "t", "not a number");
+  await expect(rt.runUntilIdle()).rejects.toThrow(
+    'showcase/types("t") got a message of type io.statefun.types/string, which none of its handlers takes (they take ' +
+      "io.statefun.types/int, io.statefun.types/long, showcase/Profile, type.googleapis.com/showcase.Location)",
+  );
+});
+
 test("types: a profile that breaks the schema is refused where it is built", () => {
   const rt = runtime();
   expect(() => rt.send("showcase/types", "t", { name: "" }, ProfileType)).toThrow(

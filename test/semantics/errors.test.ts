@@ -58,6 +58,8 @@ test("unknown function type (404) lists the bound types", async () => {
   expect(e).toBeInstanceOf(UnknownFunctionError);
   expect(e).toMatchObject({ httpStatus: 404, functionType: "example/nobody", boundTypes: [PERSON, "example/greeter"] });
   expect(e.message).toMatch(/no function is bound to "example\/nobody"; bound types: example\/person, example\/greeter/);
+  const typo = await failure(sf, request({ target: addr("example/greter", "x"), invocations: [ping] }));
+  expect(typo.message).toMatch(/bound types: example\/person, example\/greeter; did you mean example\/greeter\?\. Bind it with/);
 });
 
 describe("function failures (500) wrap the cause with the function type and address; nothing is applied", () => {
@@ -122,7 +124,7 @@ describe("errors raised inside functions name what is wrong", () => {
     expect(cause).toBeInstanceOf(StateAccessError);
     expect(cause.message).toBe(
       'function example/person("Bob") reads state "visit", which it does not declare (declared: visits, name); ' +
-        'add { name: "visit", type: ... } to the specs passed to bind()',
+        'did you mean "visits"? Or add { name: "visit", type: ... } to the specs passed to bind()',
     );
   });
 
@@ -130,6 +132,17 @@ describe("errors raised inside functions name what is wrong", () => {
     const cause = await causeOf([], (ctx) => void ((ctx.storage as Record<string, unknown>).count = 1));
     expect(cause).toBeInstanceOf(StateAccessError);
     expect(cause.message).toMatch(/function example\/person\("Bob"\) writes state "count", which it does not declare \(it declares no states\)/);
+  });
+
+  test("an undeclared state's message stays bounded: a long list of states is cut, a huge name is quoted short and not matched", async () => {
+    const specs = Array.from({ length: 50 }, (_, i) => ({ name: `state_${i}`, type: StateFun.intType() }));
+    const state = Object.fromEntries(specs.map((s) => [s.name, null]));
+    const many = await causeOf(specs, (ctx) => (ctx.storage as Record<string, unknown>).stat_42, state);
+    expect(many.message).toMatch(/\(declared: state_0, state_1, .*, state_19, … and 30 more\); did you mean "state_42"\? Or add/);
+    const huge = "x".repeat(1_000_000);
+    const long = await causeOf([], (ctx) => (ctx.storage as Record<string, unknown>)[huge]);
+    expect(long.message.length).toBeLessThan(500);
+    expect(long.message).toMatch(/reads state "x{120}"…\(1000000 characters\), which it does not declare \(it declares no states\); add/);
   });
 
   test("an int state set out of the 32-bit range fails at the assignment and suggests longType()", async () => {

@@ -6,8 +6,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { StateFun, egressMessageBuilder, kafkaEgressMessage, silentLogger } from "../../src";
-import { LocalRuntime, PLAYGROUND_EGRESS_ID, startModuleIo, type ModuleIo } from "../../src/local";
+import { StateFun, egressMessageBuilder, kafkaEgressMessage, kinesisEgressMessage, silentLogger } from "../../src";
+import { ListenError, LocalRuntime, PLAYGROUND_EGRESS_ID, startModuleIo, type ModuleIo } from "../../src/local";
 import { send } from "../http/client";
 
 function freePort(): Promise<number> {
@@ -32,6 +32,7 @@ const sf = new StateFun({ logger: silentLogger }).bind({
     const from = msg.is(Hello) ? (msg.as(Hello)?.from ?? "?") : msg.valueTypeName;
     ctx.send(egressMessageBuilder({ typename: PLAYGROUND_EGRESS_ID, value: { topic: "out", payload: `hello ${ctx.self.id} #${count} via ${from}` }, valueType: Record }));
     ctx.send(kafkaEgressMessage({ typename: "example/kout", topic: "hellos", key: ctx.self.id, value: `hello ${ctx.self.id}` }));
+    ctx.send(kinesisEgressMessage({ typename: "example/sout", stream: "waves", partitionKey: ctx.self.id, hashKey: "7", value: `wave ${count}` }));
   },
 });
 
@@ -81,6 +82,10 @@ kind: io.statefun.kafka.v1/egress
 spec:
   id: example/kout
   address: kafka:9092
+---
+kind: io.statefun.kinesis.v1/egress
+spec:
+  id: example/sout
 `,
   );
   rt = new LocalRuntime({ module: file, functions: sf });
@@ -106,6 +111,8 @@ test("playground ingress: any method on /<namespace>/<type>/<id>, typed by appli
   expect((await send(`${base.ingress}/example/hello`, { method: "POST", body: json({}) })).status).toBe(500);
   // A type no in-process function binds and no endpoint pattern covers.
   expect((await send(`${base.ingress}/other/nobody/x`, { method: "POST", body: json({}) })).status).toBe(404);
+  const typo = await send(`${base.ingress}/exmple/hello/x`, { method: "POST", body: json({}) });
+  expect([typo.status, typo.body.toString()]).toEqual([404, "no function type exmple/hello is served by this application; did you mean example/hello?"]);
   await rt.runUntilIdle();
   const got = await send(`${base.egress}/out`, { method: "GET" });
   expect([got.status, got.body.toString()]).toEqual([200, "hello ann #1 via playground"]);
@@ -135,4 +142,34 @@ test("Kafka egress records are captured, decoded", async () => {
   const records = rt.egress("example/kout");
   expect(records.length).toBeGreaterThanOrEqual(3);
   expect(records[0]).toEqual({ kind: "kafka", topic: "hellos", key: "ann", value: Buffer.from("hello ann") });
+});
+
+test("the broker stand-in serves what Kafka and Kinesis egresses wrote: GET takes the oldest unread record, its key in a header", async () => {
+  await send(`${base.ingress}/example/hello/zo%C3%AB`, { method: "PUT", headers: { "Content-Type": "application/vnd.example/Hello" }, body: json({ from: "x" }) });
+  await rt.runUntilIdle();
+  const take = async (path: string): Promise<[number, string | undefined, string]> => {
+    const got = await send(`${base.broker}${path}`, { method: "GET" });
+    const key = got.headers["x-kafka-key"] ?? got.headers["x-kinesis-partition-key"];
+    return [got.status, typeof key === "string" ? key : undefined, got.body.toString()];
+  };
+  const hellos: [number, string | undefined, string][] = [];
+  for (let answer = await take("/kafka/hellos"); answer[0] === 200; answer = await take("/kafka/hellos")) hellos.push(answer);
+  expect(hellos).toEqual([
+    [200, "ann", "hello ann"],
+    [200, "bob", "hello bob"],
+    [200, "bob", "hello bob"],
+    [200, "zo%C3%AB", "hello zoë"], // a key that is not printable ASCII is percent-encoded
+  ]);
+  expect(await take("/kafka/hellos")).toEqual([404, undefined, 'no unread record on Kafka topic "hellos"']);
+  const wave = await send(`${base.broker}/kinesis/waves`, { method: "GET" });
+  expect([wave.status, wave.headers["x-kinesis-partition-key"], wave.headers["x-kinesis-explicit-hash-key"], wave.body.toString()]).toEqual([200, "ann", "7", "wave 1"]);
+  const put = await send(`${base.broker}/kafka/hellos`, { method: "PUT", body: json({}) });
+  expect([put.status, put.headers.allow]).toEqual([405, "GET, POST"]);
+});
+
+test("a port in use names the server and the port", async () => {
+  const taken = Number(new URL(base.ingress).port);
+  const error = await startModuleIo(rt, rt.module!, { host: "127.0.0.1", ingressPort: taken }).catch((e: unknown) => e);
+  expect(error).toBeInstanceOf(ListenError);
+  expect(error).toMatchObject({ role: "ingress", port: taken, code: "EADDRINUSE", message: `the playground ingress cannot listen on port ${taken}: another process is using it (EADDRINUSE)` });
 });

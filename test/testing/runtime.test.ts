@@ -10,16 +10,10 @@ import path from "node:path";
 import { StateFun, kafkaEgressMessage, kinesisEgressMessage, messageBuilder, silentLogger, type Context, type Message } from "../../src";
 import { eventToJson, formatEvent, JobFailedError, LocalRuntime, parseTrace, replay, type RuntimeEvent } from "../../src/local";
 import { decodeToFunction, encodeFromFunction, ExpireMode, MutationType, type WireFromFunction, type WireToFunction } from "../../src/wire/codec";
+import { gate } from "./gate";
 
 const STRING = StateFun.stringType();
 const INT = StateFun.intType();
-
-/** A gate an async function can wait on. */
-function gate(): { wait: Promise<void>; open(): void } {
-  let open!: () => void;
-  const wait = new Promise<void>((r) => (open = r));
-  return { wait, open };
-}
 
 /** Requests the runtime sent to a function type, decoded. */
 function requestsTo(rt: LocalRuntime, typename: string): WireToFunction[] {
@@ -250,7 +244,8 @@ describe("TTL on the runtime's clock", () => {
     await rt.advance(1_000);
     expect(rt.state("example/ttl", "a", "touched")).toBeNull();
     const last = requestsTo(rt, "example/ttl").at(-1);
-    expect(last?.invocation?.state).toEqual([{ stateName: "written" }, expect.objectContaining({ stateName: "touched" })]);
+    // Listed in the cluster's order (its HashMap's), not the order of registration.
+    expect(last?.invocation?.state).toEqual([expect.objectContaining({ stateName: "touched" }), { stateName: "written" }]);
   });
 });
 
@@ -397,10 +392,26 @@ describe("what fails the job", () => {
     }
   });
 
-  test("a non-retryable answer (a 4xx other than 408/409/420/429/499) fails at once, naming the endpoint and reason", async () => {
+  test("on the async transport (the default), a 4xx is retried until the call timeout like any failure, backoff 4 ms doubling", async () => {
     const other = await new StateFun({ logger: silentLogger }).bind({ typename: "example/other", fn() {} }).listen({ port: 0, host: "127.0.0.1", handleSignals: false, logger: silentLogger });
     try {
-      const rt = new LocalRuntime({ endpoints: [{ functions: "example/*", url: other.url }] });
+      const rt = new LocalRuntime({ endpoints: [{ functions: "example/*", url: other.url }], callTimeoutMs: 2_000 });
+      rt.send("example/x", "1", "go");
+      await expect(rt.runUntilIdle()).rejects.toThrow(
+        `example/x("1") (${other.url}) kept failing for 2000 ms of retries; last: HTTP 404: no function is bound to "example/x"`,
+      );
+      // As the cluster measured (test/cluster StatusPolicyTest): 9 attempts within 2 s.
+      expect(rt.log.flatMap((e) => (e.kind === "retry" ? [e.backoffMs] : []))).toEqual([4, 8, 16, 32, 64, 128, 256, 512]);
+      rt.close();
+    } finally {
+      await other.close();
+    }
+  });
+
+  test("on the okhttp transport, a 4xx other than 408/409/420/429/499 fails at once, naming the endpoint and reason", async () => {
+    const other = await new StateFun({ logger: silentLogger }).bind({ typename: "example/other", fn() {} }).listen({ port: 0, host: "127.0.0.1", handleSignals: false, logger: silentLogger });
+    try {
+      const rt = new LocalRuntime({ endpoints: [{ functions: "example/*", url: other.url, transport: "okhttp" }] });
       rt.send("example/x", "1", "go");
       await expect(rt.runUntilIdle()).rejects.toThrow(
         `example/x("1") (${other.url}) failed and the cluster does not retry this: HTTP 404: no function is bound to "example/x"`,
@@ -422,7 +433,7 @@ describe("what fails the job", () => {
 });
 
 describe("faults", () => {
-  test("a lost reply is retried with the cluster's backoff (10 ms, doubling) on the virtual clock", async () => {
+  test("a lost reply is retried with the cluster's backoff (async transport: 4 ms, doubling) on the virtual clock", async () => {
     const rt = new LocalRuntime({ functions: counterApp() });
     rt.send("example/counter", "c", 1);
     await rt.runUntilIdle();
@@ -431,8 +442,8 @@ describe("faults", () => {
     rt.send("example/counter", "c", 1);
     await rt.runUntilIdle();
     const retries = rt.log.filter((e) => e.kind === "retry");
-    expect(retries.map((e) => (e.kind === "retry" ? e.backoffMs : 0))).toEqual([10, 20, 40]);
-    expect(rt.now - before).toBe(70);
+    expect(retries.map((e) => (e.kind === "retry" ? e.backoffMs : 0))).toEqual([4, 8, 16]);
+    expect(rt.now - before).toBe(28);
     expect(rt.state("example/counter", "c", "count")).toBe(2);
   });
 
