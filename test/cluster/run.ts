@@ -12,9 +12,12 @@
  *    it again on the same port (POST /endpoints/<name>/kill | start | restart | stop; GET
  *    /endpoints lists them);
  * 3. runs `mvn test` on test/cluster/pom.xml with the URLs as system properties
- *    (statefun.endpoint.<name>, statefun.recording.<name>, statefun.control, statefun.work);
+ *    (statefun.endpoint.<name>, statefun.recording.<name>, statefun.control, statefun.work;
+ *    statefun.notes, where tests write what they measured; statefun.node and statefun.dist, for
+ *    tests that run a Node step, as FidelityTest runs fidelity.js);
  * 4. ends every process it started, by pid (also on failure, SIGINT and SIGTERM);
- * 5. prints one line per test from surefire's XML reports, and last `N passed, M failed`.
+ * 5. prints one line per test from surefire's XML reports, what the tests measured, and last
+ *    `N passed, M failed`.
  *
  * Exit code 0 only when every test passed and Maven succeeded. Logs: test/cluster/target/run/
  * (one per endpoint) and target/surefire-reports/ (the runtime's log per test class).
@@ -35,8 +38,18 @@ interface EndpointSpec {
   readonly record?: boolean;
 }
 
-/** The endpoints every run starts. */
-const ENDPOINTS: readonly EndpointSpec[] = [{ name: "greeter", app: "greeter", record: true }];
+/** The endpoints every run starts (apps.ts); recording ones write target/run/<name>.jsonl. */
+const ENDPOINTS: readonly EndpointSpec[] = [
+  { name: "greeter", app: "greeter", record: true },
+  { name: "cart", app: "cart", record: true },
+  { name: "showcase", app: "showcase", record: true },
+  { name: "ttl", app: "ttl", record: true },
+  { name: "status", app: "status", record: true },
+  // The smoke endpoints serve as in production: no proxy in between.
+  { name: "smoke", app: "smoke" },
+  { name: "smoke-official", app: "smoke-official" },
+  { name: "fidelity", app: "fidelity", record: true },
+];
 
 const ROOT = path.resolve(__dirname, "..", "..", "..");
 const CLUSTER_DIR = path.join(ROOT, "test", "cluster");
@@ -44,6 +57,8 @@ const POM = path.join(CLUSTER_DIR, "pom.xml");
 const TARGET = path.join(CLUSTER_DIR, "target");
 const RUN_DIR = path.join(TARGET, "run");
 const REPORTS = path.join(TARGET, "surefire-reports");
+/** What the tests measured (Notes.java): one file per topic, printed after the results. */
+const NOTES = path.join(RUN_DIR, "notes");
 const ENDPOINT_JS = path.join(__dirname, "endpoint.js");
 const START_TIMEOUT_MS = 20_000;
 const STOP_TIMEOUT_MS = 30_000;
@@ -330,6 +345,10 @@ async function main(): Promise<number> {
     const props = [
       `-Dstatefun.control=${controlUrl}`,
       `-Dstatefun.work=${path.join(TARGET, "work")}`,
+      `-Dstatefun.notes=${NOTES}`,
+      // For tests that run a Node step (FidelityTest: fidelity.js).
+      `-Dstatefun.node=${process.execPath}`,
+      `-Dstatefun.dist=${__dirname}`,
       ...[...endpoints.values()].flatMap((e) => [
         `-Dstatefun.endpoint.${e.spec.name}=${e.functionUrl()}`,
         ...(e.recording ? [`-Dstatefun.recording.${e.spec.name}=${e.recording}`] : []),
@@ -382,6 +401,12 @@ async function main(): Promise<number> {
       const lines = r.message.split("\n");
       for (const line of lines.slice(0, 12)) process.stdout.write(`    ${line}\n`);
       if (lines.length > 12) process.stdout.write(`    ... (${lines.length - 12} more lines in ${path.relative(ROOT, REPORTS)}/)\n`);
+    }
+  }
+  if (existsSync(NOTES)) {
+    for (const file of readdirSync(NOTES).sort()) {
+      log(`measured: ${file.replace(/\.txt$/, "")}`);
+      for (const line of readFileSync(path.join(NOTES, file), "utf8").trimEnd().split("\n")) process.stdout.write(`    ${line}\n`);
     }
   }
   const passed = results.filter((r) => r.outcome === "passed").length;

@@ -31,6 +31,14 @@ public final class Feed implements AutoCloseable {
   private final AtomicInteger restores = new AtomicInteger();
   private final List<Long> restoredPositions = new ArrayList<>();
   private final List<Checkpoint> completedCheckpoints = new ArrayList<>();
+  /** Armed by {@link #failOnceAfterNextCheckpoint()}; the checkpoint that completed since, once one has. */
+  private boolean failureArmed;
+  private long failureAfterEmitting;
+  private Checkpoint failureCheckpoint;
+  private InjectedFailure injectedFailure;
+
+  /** A task failure the feed's source threw on purpose: after which checkpoint, at which position. */
+  public record InjectedFailure(Checkpoint after, long position, long atMillis) {}
 
   /** A checkpoint of the job that completed, and the feed position it holds. */
   public record Checkpoint(long id, long position) {}
@@ -146,7 +154,9 @@ public final class Feed implements AutoCloseable {
   void noteCheckpointCompleted(long checkpointId, long position) {
     lock.lock();
     try {
-      completedCheckpoints.add(new Checkpoint(checkpointId, position));
+      Checkpoint c = new Checkpoint(checkpointId, position);
+      if (failureArmed && failureCheckpoint == null) failureCheckpoint = c;
+      completedCheckpoints.add(c);
       appended.signalAll();
     } finally {
       lock.unlock();
@@ -168,6 +178,46 @@ public final class Feed implements AutoCloseable {
         if (remaining <= 0) return null;
         remaining = appended.awaitNanos(remaining);
       }
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * Makes the source throw once, as a task failure, after the next checkpoint completes and
+   * {@code emittedAfter} more messages were emitted past that checkpoint's position (so that the
+   * job has work beyond the checkpoint to roll back). The job then restores from that checkpoint,
+   * or a later one, if its restart strategy allows.
+   */
+  public void failOnceAfterNextCheckpoint(long emittedAfter) {
+    lock.lock();
+    try {
+      if (failureArmed || injectedFailure != null) throw new IllegalStateException("a failure was injected already");
+      failureArmed = true;
+      failureAfterEmitting = emittedAfter;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** The failure injected by {@link #failOnceAfterNextCheckpoint()}, once the source threw it; else null. */
+  public InjectedFailure injectedFailure() {
+    lock.lock();
+    try {
+      return injectedFailure;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** For the source: whether to throw now (once, after an armed checkpoint completed). */
+  boolean takeInjectedFailure(long position) {
+    lock.lock();
+    try {
+      if (!failureArmed || failureCheckpoint == null || position < failureCheckpoint.position() + failureAfterEmitting) return false;
+      failureArmed = false;
+      injectedFailure = new InjectedFailure(failureCheckpoint, position, System.currentTimeMillis());
+      return true;
     } finally {
       lock.unlock();
     }

@@ -68,6 +68,9 @@ final class FeedSource implements SourceFunction<Message>, CheckpointedFunction,
   public void run(SourceContext<Message> context) throws Exception {
     Feed feed = Feed.lookup(feedId);
     while (!cancelled) {
+      if (feed.takeInjectedFailure(position)) {
+        throw new IllegalStateException("statefun-ts test: a task failure injected after a completed checkpoint, at feed position " + position);
+      }
       FromFunction.Invocation next;
       try {
         next = feed.awaitAt(position, WAIT_MILLIS);

@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -61,6 +62,8 @@ public final class StateFunCluster implements AutoCloseable {
   private volatile JobClient jobClient;
   private volatile boolean cancelRequested;
   private volatile Throwable failure;
+  /** Set once a test has taken the job's failure as its result: stop() no longer reports it. */
+  private volatile boolean failureExpected;
   private boolean closed;
 
   private StateFunCluster(Builder b) throws IOException {
@@ -245,6 +248,31 @@ public final class StateFunCluster implements AutoCloseable {
   }
 
   /**
+   * Waits until the job ends by itself and returns why (for tests whose subject is a job
+   * failure); {@link #stop()} then does not report that failure again.
+   *
+   * @throws AssertionError when the job still runs after {@code timeout}
+   */
+  public Throwable awaitJobFailure(Duration timeout) throws InterruptedException {
+    try {
+      terminated.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (TimeoutException e) {
+      throw new AssertionError("the job " + name + " was expected to fail, but still runs after " + timeout.toSeconds()
+          + " s (job " + status() + ")");
+    } catch (ExecutionException e) {
+      throw new AssertionError("the job " + name + " ended abnormally", e.getCause());
+    }
+    failureExpected = true;
+    if (failure == null) throw new AssertionError("the job " + name + " ended without a failure");
+    return failure;
+  }
+
+  /** Whether the job has ended (by itself, or stopped). */
+  public boolean terminated() {
+    return terminated.isDone();
+  }
+
+  /**
    * Waits until {@code egress} has received at least {@code count} records and returns them all.
    *
    * @throws AssertionError when the job fails, or the records are not there within {@code timeout}
@@ -317,7 +345,7 @@ public final class StateFunCluster implements AutoCloseable {
       } catch (TimeoutException e) {
         throw new AssertionError("the job " + name + " did not stop within " + shutdownTimeout + " of its cancellation");
       }
-      if (failure != null) {
+      if (failure != null && !failureExpected) {
         throw new AssertionError("the StateFun job " + name + " failed: " + describe(failure), failure);
       }
       LOG.info("job {} stopped", name);
@@ -419,7 +447,9 @@ public final class StateFunCluster implements AutoCloseable {
 
     /**
      * As {@link #endpoint(String, String)}, with module.yaml's {@code maxNumBatchRequests} (null:
-     * the runtime's default) and {@code transport} settings (empty: the default transport).
+     * the runtime's default) and {@code transport} settings (empty: the default transport). A key
+     * {@code a.b} is written as {@code b} inside a map {@code a} (the OkHttp transport's
+     * {@code timeouts.call}, for example).
      */
     public Builder endpoint(String functions, String url, Integer maxNumBatchRequests, Map<String, String> transport) {
       endpoints.add(new EndpointSpec(functions, url, maxNumBatchRequests, Map.copyOf(transport)));
@@ -475,7 +505,16 @@ public final class StateFunCluster implements AutoCloseable {
         if (e.maxNumBatchRequests() != null) y.append("  maxNumBatchRequests: ").append(e.maxNumBatchRequests()).append('\n');
         if (!e.transport().isEmpty()) {
           y.append("  transport:\n");
-          e.transport().forEach((k, v) -> y.append("    ").append(k).append(": ").append(quote(v)).append('\n'));
+          Map<String, Map<String, String>> nested = new TreeMap<>();
+          new TreeMap<>(e.transport()).forEach((k, v) -> {
+            int dot = k.indexOf('.');
+            if (dot < 0) y.append("    ").append(k).append(": ").append(quote(v)).append('\n');
+            else nested.computeIfAbsent(k.substring(0, dot), x -> new TreeMap<>()).put(k.substring(dot + 1), v);
+          });
+          nested.forEach((group, entries) -> {
+            y.append("    ").append(group).append(":\n");
+            entries.forEach((k, v) -> y.append("      ").append(k).append(": ").append(quote(v)).append('\n'));
+          });
         }
       }
       return y.toString();
