@@ -10,6 +10,7 @@
  */
 import protobuf from "protobufjs";
 import descriptor from "./descriptor.json";
+import { decodeToFunction as decodeRequest, encodeFromFunction as encodeReply } from "./reqreply";
 
 const root = protobuf.Root.fromJSON(descriptor);
 
@@ -146,14 +147,17 @@ export interface WireFromFunction {
 const ToFunction = type("io.statefun.sdk.reqreply.ToFunction");
 const FromFunction = type("io.statefun.sdk.reqreply.FromFunction");
 
-/** Decodes a request body. Throws protobufjs' error when the bytes are not a ToFunction. */
+/**
+ * Decodes a request body (the purpose-built codec of reqreply.ts: what protobufjs decodes,
+ * faster). Throws an Error saying where the bytes stop being a ToFunction.
+ */
 export function decodeToFunction(bytes: Buffer): WireToFunction {
-  return ToFunction.decode(bytes) as unknown as WireToFunction;
+  return decodeRequest(bytes);
 }
 
-/** Encodes a reply body. */
+/** Encodes a reply body (reqreply.ts: protobufjs' bytes, faster). */
 export function encodeFromFunction(message: WireFromFunction): Buffer {
-  return encode(FromFunction, message);
+  return encodeReply(message);
 }
 
 /** Encodes a request body (used by the local runtime and by tests that play the cluster). */
