@@ -8,7 +8,7 @@ import { parseTypeName } from "../base/address";
 import { ConfigurationError, TypeMismatchError } from "../base/errors";
 import { didYouMean } from "../base/suggest";
 import { clip, describe, listOf, quote } from "../base/text";
-import { FunctionSpec, type FunctionRunner } from "../invoke/function-spec";
+import { FunctionSpec, type BatchSession, type FunctionRunner } from "../invoke/function-spec";
 import { isType, type Type } from "../serde/type";
 import { contextOf, type Context } from "./context";
 import { messageOf, type Message } from "./message";
@@ -27,13 +27,14 @@ export interface Binding {
   readonly handlers?: readonly { readonly type: Type<unknown>; readonly fn: unknown }[] | null;
 }
 
+/** The batch's context, made on its first invocation. */
+function contextIn(session: BatchSession): Context<object> {
+  return (session.context ??= contextOf(session)) as Context<object>;
+}
+
 /** Calls `call` once per invocation, with one context per batch. */
 function runnerOf(call: Call): FunctionRunner {
-  return (session) => {
-    const context = contextOf(session);
-    const self = session.self;
-    return (argument) => call(context, messageOf(self, argument));
-  };
+  return (session, argument) => call(contextIn(session), messageOf(session.self, argument));
 }
 
 /**
@@ -42,24 +43,22 @@ function runnerOf(call: Call): FunctionRunner {
  */
 function dispatchingRunnerOf(handlers: ReadonlyMap<string, { type: Type<unknown>; call: HandlerCall }>, otherwise: Call | undefined): FunctionRunner {
   const accepted = [...handlers.keys()];
-  return (session) => {
-    const context = contextOf(session);
+  return (session, argument) => {
     const self = session.self;
-    return (argument) => {
-      const message = messageOf(self, argument);
-      const handler = handlers.get(argument.typename);
-      if (handler === undefined) {
-        if (otherwise !== undefined) return otherwise(context, message);
-        throw new TypeMismatchError(
-          `${self} got a message of type ${clip(argument.typename)}, which none of its handlers takes (they take ` +
-            `${listOf(accepted)})${didYouMean(argument.typename, accepted, (t) => t)}; add a handler for it, or an fn ` +
-            "for messages of other types",
-        );
-      }
-      const value = message.as(handler.type);
-      if (value === null) throw new TypeMismatchError(`${self} got a message of type ${handler.type.typename} that carries no value`);
-      return handler.call(context, value, message);
-    };
+    const context = contextIn(session);
+    const message = messageOf(self, argument);
+    const handler = handlers.get(argument.typename);
+    if (handler === undefined) {
+      if (otherwise !== undefined) return otherwise(context, message);
+      throw new TypeMismatchError(
+        `${self} got a message of type ${clip(argument.typename)}, which none of its handlers takes (they take ` +
+          `${listOf(accepted)})${didYouMean(argument.typename, accepted, (t) => t)}; add a handler for it, or an fn ` +
+          "for messages of other types",
+      );
+    }
+    const value = message.as(handler.type);
+    if (value === null) throw new TypeMismatchError(`${self} got a message of type ${handler.type.typename} that carries no value`);
+    return handler.call(context, value, message);
   };
 }
 
@@ -96,8 +95,10 @@ export function functionSpecOf(binding: Binding): FunctionSpec {
   }
   const states = state ? specsFromState(state) : (specs ?? []);
   const otherwise = fn as Call | undefined;
-  const runner = dispatching ? dispatchingRunnerOf(handlersOf(typename, handlers, otherwise), otherwise) : runnerOf(fn as Call);
-  return FunctionSpec.create({ typename, ...parts }, states, runner);
+  if (!dispatching) return FunctionSpec.create({ typename, ...parts }, states, runnerOf(fn as Call));
+  const byType = handlersOf(typename, handlers, otherwise);
+  const messageTypes = { handled: [...byType.values()].map((h) => h.type), others: otherwise !== undefined };
+  return FunctionSpec.create({ typename, ...parts }, states, dispatchingRunnerOf(byType, otherwise), messageTypes);
 }
 
 /** The handlers by the typename they take. @throws {@link ConfigurationError} on a malformed or repeated one */

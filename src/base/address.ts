@@ -39,7 +39,9 @@ export function refFromWire(w: WireAddressParts): AddressRef {
  * Splits a `<namespace>/<name>` typename at its last `/`, as every StateFun SDK does.
  * @throws {@link InvalidArgumentError} when either part is empty.
  */
-export function parseTypeName(typename: string): { namespace: string; name: string } {
+export function parseTypeName(typename: string): { readonly namespace: string; readonly name: string } {
+  const known = parsed.get(typename);
+  if (known !== undefined) return known;
   if (typeof typename !== "string" || typename.length === 0) {
     throw new InvalidArgumentError(
       `a typename must be a non-empty string of the form <namespace>/<name>, got ${describe(typename)}`,
@@ -51,8 +53,16 @@ export function parseTypeName(typename: string): { namespace: string; name: stri
       `typename ${quote(typename)} must be of the form <namespace>/<name>, e.g. "example/greeter"`,
     );
   }
-  return { namespace: typename.substring(0, slash), name: typename.substring(slash + 1) };
+  const parts = Object.freeze({ namespace: typename.substring(0, slash), name: typename.substring(slash + 1) });
+  // A program sends to a handful of typenames over and over; the bound keeps odd ones from piling up.
+  if (parsed.size >= PARSED_MAX) parsed.clear();
+  parsed.set(typename, parts);
+  return parts;
 }
+
+/** Typenames parsed so far (every send parses its target's). */
+const parsed = new Map<string, { readonly namespace: string; readonly name: string }>();
+const PARSED_MAX = 1024;
 
 /** Throws unless `typename` has the form `<namespace>/<name>`. */
 export function validateTypeName(typename: string): void {

@@ -15,7 +15,7 @@ import type { Logger } from "../base/logger";
 import { clip } from "../base/text";
 import { pathOf } from "../base/url";
 import type { Endpoint } from "../invoke/endpoint";
-import { readBody, refuseUnread } from "./body";
+import { readBody, refuseUnread, type BodySink } from "./body";
 import type { EndpointMetrics } from "./metrics";
 
 /** What answering a request needs: the endpoint, where failures go, and the server's limits. */
@@ -115,13 +115,46 @@ export function answerBody(body: Buffer, res: ServerResponse, serving: HttpServi
   reply(res, result, serving);
 }
 
+/** One request being answered: where its body goes once read. */
+class Answer implements BodySink {
+  constructor(
+    readonly req: IncomingMessage,
+    readonly res: ServerResponse,
+    readonly serving: HttpServing,
+    readonly done: (() => void) | undefined,
+  ) {}
+
+  body(body: Buffer): void {
+    const pending = answerBody(body, this.res, this.serving);
+    const done = this.done;
+    if (done === undefined) return;
+    if (pending) void pending.then(done);
+    else done();
+  }
+
+  refused(error: RequestRejectedError): void {
+    const { req, res, serving } = this;
+    refuseUnread(req, () => fail(res, error, serving, req.method, req.url));
+    this.done?.();
+  }
+}
+
+const DONE = Symbol("statefun-ts answer done");
+
+/** An aborted upload is an 'error' on the request: with nothing left to answer, it is done. */
+function onAborted(this: IncomingMessage & { [DONE]?: () => void }): void {
+  this[DONE]?.();
+}
+
 /**
  * Handles one HTTP request whose body is the `ToFunction`. `done` is called once the answer is
  * written, or when the client went away before there was anything to answer.
  */
 export function serveRequest(req: IncomingMessage, res: ServerResponse, serving: HttpServing, done?: () => void): void {
-  // An aborted upload is an 'error' on the request; with nothing left to answer, we are done.
-  req.once("error", () => done?.());
+  if (done !== undefined) {
+    (req as IncomingMessage & { [DONE]?: () => void })[DONE] = done;
+    req.once("error", onAborted);
+  }
   // Request-like streams from other frameworks may carry no method; only a stated one is refused.
   const method = req.method;
   if (method !== undefined && method !== "POST") {
@@ -129,20 +162,7 @@ export function serveRequest(req: IncomingMessage, res: ServerResponse, serving:
     done?.();
     return;
   }
-  readBody(
-    req,
-    serving.maxBodyBytes,
-    (body) => {
-      const pending = answerBody(body, res, serving);
-      if (done === undefined) return;
-      if (pending) pending.then(done);
-      else done();
-    },
-    (refused) => {
-      refuseUnread(req, () => fail(res, refused, serving, req.method, req.url));
-      done?.();
-    },
-  );
+  readBody(req, serving.maxBodyBytes, new Answer(req, res, serving, done));
 }
 
 /** {@link serveRequest} as a promise, for the official `handle(req, res)` shape. */

@@ -66,63 +66,83 @@ function refuseFromHeaders(req: IncomingMessage, maxBytes: number): RequestRejec
   return null;
 }
 
+/** Where a read body goes: exactly one of the two is called, unless the client goes away first. */
+export interface BodySink {
+  body(body: Buffer): void;
+  refused(error: RequestRejectedError): void;
+}
+
 /** Decodes `body` for its `Content-Encoding` (a no-op without one). */
-function decodeBody(
-  req: IncomingMessage,
-  body: Buffer,
-  maxBytes: number,
-  onBody: (body: Buffer) => void,
-  onRefused: (error: RequestRejectedError) => void,
-): void {
+function decodeBody(req: IncomingMessage, body: Buffer, maxBytes: number, sink: BodySink): void {
   const encoding = encodingOf(req);
   if (encoding === "") {
-    onBody(body);
+    sink.body(body);
     return;
   }
   DECODERS[encoding](body, { maxOutputLength: maxBytes }, (e, out) => {
     if (e === null) {
-      onBody(out);
+      sink.body(out);
     } else if ((e as NodeJS.ErrnoException).code === "ERR_BUFFER_TOO_LARGE") {
-      onRefused(tooLarge(`${body.length} bytes, more than ${maxBytes} decompressed`, maxBytes));
+      sink.refused(tooLarge(`${body.length} bytes, more than ${maxBytes} decompressed`, maxBytes));
     } else {
-      onRefused(new RequestRejectedError(400, `the request body is not valid ${encoding} data: ${e.message}`));
+      sink.refused(new RequestRejectedError(400, `the request body is not valid ${encoding} data: ${e.message}`));
     }
   });
 }
 
 /**
- * Reads and decodes a request body. Exactly one of `onBody` and `onRefused` is called, unless
- * the client goes away first. A refusal leaves the rest of the body unread: answer it with
- * {@link refuseUnread}.
+ * One body being read. The listeners are shared functions that find it on the request, so
+ * reading a body allocates this and the chunks, and no closures.
  */
-export function readBody(
-  req: IncomingMessage,
-  maxBytes: number,
-  onBody: (body: Buffer) => void,
-  onRefused: (error: RequestRejectedError) => void,
-): void {
-  const early = refuseFromHeaders(req, maxBytes);
-  if (early !== null) {
-    onRefused(early);
+class BodyRead {
+  /** The chunks after the first (most bodies arrive in one). */
+  more: Buffer[] | null = null;
+  first: Buffer | null = null;
+  size = 0;
+
+  constructor(
+    readonly maxBytes: number,
+    readonly sink: BodySink,
+  ) {}
+}
+
+const READING = Symbol("statefun-ts body read");
+type Reading = IncomingMessage & { [READING]?: BodyRead };
+
+function onData(this: Reading, chunk: Buffer): void {
+  const read = this[READING] as BodyRead;
+  read.size += chunk.length;
+  if (read.size > read.maxBytes) {
+    this.removeListener("data", onData);
+    this.removeListener("end", onEnd);
+    this[READING] = undefined;
+    read.sink.refused(tooLarge(`more than ${read.maxBytes} bytes`, read.maxBytes));
     return;
   }
-  let chunks: Buffer[] = [];
-  let size = 0;
-  const onData = (chunk: Buffer): void => {
-    size += chunk.length;
-    if (size > maxBytes) {
-      req.removeListener("data", onData);
-      req.removeListener("end", onEnd);
-      chunks = [];
-      onRefused(tooLarge(`more than ${maxBytes} bytes`, maxBytes));
-      return;
-    }
-    chunks.push(chunk);
-  };
-  const onEnd = (): void => {
-    const body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size);
-    decodeBody(req, body, maxBytes, onBody, onRefused);
-  };
+  if (read.first === null) read.first = chunk;
+  else (read.more ??= []).push(chunk);
+}
+
+function onEnd(this: Reading): void {
+  const read = this[READING] as BodyRead;
+  this[READING] = undefined;
+  const body = read.more === null ? (read.first ?? EMPTY) : Buffer.concat([read.first as Buffer, ...read.more], read.size);
+  decodeBody(this, body, read.maxBytes, read.sink);
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * Reads and decodes a request body into `sink`. A refusal leaves the rest of the body unread:
+ * answer it with {@link refuseUnread}.
+ */
+export function readBody(req: IncomingMessage, maxBytes: number, sink: BodySink): void {
+  const early = refuseFromHeaders(req, maxBytes);
+  if (early !== null) {
+    sink.refused(early);
+    return;
+  }
+  (req as Reading)[READING] = new BodyRead(maxBytes, sink);
   req.on("data", onData);
   req.on("end", onEnd);
 }

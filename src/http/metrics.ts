@@ -8,7 +8,7 @@
  * Label values are bounded: `function_type` is only ever a bound type (or "" for a request that
  * named none, or an unknown one), so garbage requests cannot grow the series without limit.
  */
-import type { BatchOutcome, BatchReport } from "../invoke/pipeline";
+import type { BatchOutcome } from "../invoke/pipeline";
 
 /** Seconds: sub-millisecond batches up to the cluster's default call timeout (1 min). */
 const DURATION_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
@@ -55,7 +55,7 @@ class Histogram {
 }
 
 class FunctionSeries {
-  readonly batches = new Map<BatchOutcome, number>(OUTCOMES.map((o) => [o, 0]));
+  readonly batches: Record<BatchOutcome, number> = { ok: 0, incomplete: 0, malformed: 0, unknown_function: 0, failed: 0 };
   invocations = 0;
   readonly batchSize = new Histogram(BATCH_SIZE_BUCKETS);
   readonly duration = new Histogram(DURATION_BUCKETS);
@@ -89,15 +89,15 @@ export class EndpointMetrics {
     return series;
   }
 
-  /** Accounts for one request of the request path (a {@link BatchReporter}). */
-  readonly report = (r: BatchReport): void => {
+  /** Accounts for one request of the request path (a `BatchReporter`). */
+  readonly report = (functionType: string, invocations: number, outcome: BatchOutcome, seconds: number): void => {
     // Only a bound type (or "") is ever reported for other outcomes, so the labels stay bounded.
-    const series = this.#seriesOf(r.outcome === "unknown_function" ? "" : r.functionType);
-    series.batches.set(r.outcome, (series.batches.get(r.outcome) as number) + 1);
-    series.duration.observe(r.seconds);
-    if (r.outcome === "ok") {
-      series.invocations += r.invocations;
-      series.batchSize.observe(r.invocations);
+    const series = this.#seriesOf(outcome === "unknown_function" ? "" : functionType);
+    series.batches[outcome]++;
+    series.duration.observe(seconds);
+    if (outcome === "ok") {
+      series.invocations += invocations;
+      series.batchSize.observe(invocations);
     }
   };
 
@@ -124,13 +124,13 @@ export class EndpointMetrics {
 
     family("statefun_batches_total", "counter", "Requests (invocation batches) by function type and outcome.");
     each((l, s) => {
-      for (const [outcome, n] of s.batches) out.push(`statefun_batches_total{${l},outcome="${outcome}"} ${n}`);
+      for (const outcome of OUTCOMES) out.push(`statefun_batches_total{${l},outcome="${outcome}"} ${s.batches[outcome]}`);
     });
     family("statefun_invocations_total", "counter", "Invocations run in successful batches.");
     each((l, s) => out.push(`statefun_invocations_total{${l}} ${s.invocations}`));
     family("statefun_errors_total", "counter", "Requests answered with an error, by kind (400 malformed, 404 unknown_function, 500 failed).");
     each((l, s) => {
-      for (const kind of ERROR_OUTCOMES) out.push(`statefun_errors_total{${l},kind="${kind}"} ${s.batches.get(kind)}`);
+      for (const kind of ERROR_OUTCOMES) out.push(`statefun_errors_total{${l},kind="${kind}"} ${s.batches[kind]}`);
     });
     family("statefun_batch_size", "histogram", "Invocations per successful batch.");
     each((l, s) => out.push(...s.batchSize.lines("statefun_batch_size", l)));

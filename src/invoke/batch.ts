@@ -19,51 +19,59 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
   );
 }
 
+function failure(batch: RunnableBatch, cause: unknown, where: string): FunctionInvocationError {
+  return new FunctionInvocationError(batch.fn.typename, batch.self.id, cause, where);
+}
+
 function stage(i: number, n: number): string {
   return `invocation ${i + 1} of ${n}`;
 }
 
 /** Runs the batch and returns its response, or a promise of it when a function was async. */
 export function runBatch(batch: RunnableBatch): WireInvocationResponse | Promise<WireInvocationResponse> {
-  const { fn, self, invocations } = batch;
-  const storage = new AddressScopedStorage(fn, self, batch.stored);
-  const session: BatchSession = { self, storage: storage.proxy, effects: new Effects(), caller: null };
-  const call = fn.runner(session);
-  const fail = (cause: unknown, where: string): FunctionInvocationError => new FunctionInvocationError(fn.typename, self.id, cause, where);
+  const storage = new AddressScopedStorage(batch.fn, batch.self, batch.stored);
+  const session: BatchSession = { self: batch.self, storage: storage.proxy, effects: new Effects(), caller: null, context: undefined };
+  return runFrom(batch, storage, session, 0);
+}
 
-  const runFrom = (start: number): WireInvocationResponse | Promise<WireInvocationResponse> => {
-    const n = invocations.length;
-    for (let i = start; i < n; i++) {
-      if (i > 0) {
-        try {
-          storage.nextInvocation();
-        } catch (e) {
-          throw fail(e, `encoding the state after ${stage(i - 1, n)}`);
-        }
-      }
-      const invocation = invocations[i];
-      session.caller = invocation.caller;
-      let result: unknown;
+/** Runs invocations `start`.. to the end; the promise-free path unless a function returns a thenable. */
+function runFrom(
+  batch: RunnableBatch,
+  storage: AddressScopedStorage,
+  session: BatchSession,
+  start: number,
+): WireInvocationResponse | Promise<WireInvocationResponse> {
+  const { invocations } = batch;
+  const runner = batch.fn.runner;
+  const n = invocations.length;
+  for (let i = start; i < n; i++) {
+    if (i > 0) {
       try {
-        result = call(invocation.argument as WireTypedValue);
+        storage.nextInvocation();
       } catch (e) {
-        throw fail(e, stage(i, n));
-      }
-      if (isThenable(result)) {
-        return Promise.resolve(result).then(
-          () => runFrom(i + 1),
-          (e: unknown) => {
-            throw fail(e, stage(i, n));
-          },
-        );
+        throw failure(batch, e, `encoding the state after ${stage(i - 1, n)}`);
       }
     }
+    const invocation = invocations[i];
+    session.caller = invocation.caller;
+    let result: unknown;
     try {
-      return session.effects.response(storage.mutations());
+      result = runner(session, invocation.argument as WireTypedValue);
     } catch (e) {
-      throw fail(e, "encoding the batch's state");
+      throw failure(batch, e, stage(i, n));
     }
-  };
-
-  return runFrom(0);
+    if (isThenable(result)) {
+      return Promise.resolve(result).then(
+        () => runFrom(batch, storage, session, i + 1),
+        (e: unknown) => {
+          throw failure(batch, e, stage(i, n));
+        },
+      );
+    }
+  }
+  try {
+    return session.effects.response(storage.mutations());
+  } catch (e) {
+    throw failure(batch, e, "encoding the batch's state");
+  }
 }
