@@ -20,6 +20,16 @@ export const consoleOutput: CommandOutput = {
 /** Exit code of a command whose arguments are wrong (as for a shell builtin). */
 export const USAGE_EXIT = 2;
 
+/** Arguments that cannot be used; the message says why (see {@link usageError}). */
+export class Refusal extends Error {}
+
+/** A flag's whole number. @throws {@link Refusal} for text that is not one from `min` to `max` */
+export function wholeNumber(flag: string, text: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  const n = /^[0-9]+$/.test(text) ? Number(text) : NaN;
+  if (!(n >= min && n <= max)) throw new Refusal(`${flag} must be a whole number from ${min} to ${max}, not ${JSON.stringify(text)}`);
+  return n;
+}
+
 /** Prints why the arguments are wrong and the usage; returns {@link USAGE_EXIT}. */
 export function usageError(out: CommandOutput, command: string, reason: string, usage: string): number {
   out.err(`statefun ${command}: ${reason}\n\n${usage}`);

@@ -3,8 +3,9 @@
  * LocalRuntime runs the entry's functions in-process (JavaScript, or TypeScript compiled with
  * the project's own compiler); every other function type goes to its endpoint's URL (the
  * module's, or one given with `--endpoint`). The module's playground/Kafka/Kinesis ingresses
- * and egresses listen on their ports, and every delivery, state change and egress record is
- * printed as one line.
+ * and egresses listen on their ports, every delivery, state change and egress record is
+ * printed as one line, and the UI (`LocalRuntime.inspect`, on 127.0.0.1:8089 unless moved or
+ * turned off) shows the runtime in a browser.
  *
  * An invocation that keeps failing is retried as the cluster does, then set aside as a dead
  * letter (printed once, with its error, stack and address) instead of failing the job: its
@@ -22,17 +23,21 @@ import { JobFailedError } from "../base/errors";
 import { clip } from "../base/text";
 import type { StateFun } from "../api/statefun";
 import { eventToJson, formatEvent, type RuntimeEvent } from "../local/events";
-import { ListenError, startModuleIo, type ModuleIo, type ModuleIoOptions, type ModuleIoRole } from "../local/io";
+import { startModuleIo, type ModuleIo, type ModuleIoOptions } from "../local/io";
+import { ListenError, type ModuleIoRole } from "../local/servers";
 import { LocalRuntime, routingOf, type EndpointOptions, type SavedRuntimeState } from "../local/runtime";
+import type { InspectOptions } from "../local/inspection";
 import { describeValue } from "../local/values";
 import { loadModule, ModuleError, type StateFunModule } from "../module";
 import { functionPatternFault } from "../module/routing";
-import { consoleOutput, httpUrlFault, parseCommand, usageError, type CommandOutput } from "./common";
+import { consoleOutput, httpUrlFault, parseCommand, Refusal, usageError, wholeNumber, type CommandOutput } from "./common";
 import { Entry } from "./load-entry";
+import { UI_FLAGS, UI_FLAGS_HELP, UI_FLAGS_USAGE, uiOptions } from "./ui";
 import { SourceWatcher } from "./watch";
 
 export const DEV_USAGE = `statefun dev [<entry>] [--module module.yaml] [--endpoint '<pattern>=<url>']... [--watch] [--max-attempts N]
               [--state-file file] [--json] [--trace file] [--ingress-port N] [--egress-port N] [--broker-port N]
+              ${UI_FLAGS_USAGE} [--no-ui]
 
   Runs the StateFun functions exported by <entry> (JavaScript, or TypeScript compiled with your
   project's typescript package) with the ingresses and egresses of the module file, in real
@@ -51,17 +56,16 @@ export const DEV_USAGE = `statefun dev [<entry>] [--module module.yaml] [--endpo
   --ingress-port  port of the playground ingress (default: the module's; 0 picks a free one)
   --egress-port   port of the playground egress (default: the module's; 0 picks a free one)
   --broker-port   port of the Kafka/Kinesis stand-in (default 8092; 0 picks a free one)
+${UI_FLAGS_HELP}
+  --no-ui         no UI
 
   While it runs, type on stdin: dead (list the dead letters), retry <id|all>, discard <id|all>.`;
 
 /** The flag that moves each server, for a port that is taken. */
-const PORT_FLAGS: Record<ModuleIoRole, string> = { ingress: "--ingress-port", egress: "--egress-port", broker: "--broker-port" };
+const PORT_FLAGS: Record<ModuleIoRole | "ui", string> = { ingress: "--ingress-port", egress: "--egress-port", broker: "--broker-port", ui: "--ui-port" };
 
 /** What stdin takes. */
 const COMMANDS = "dead (list the dead letters), retry <id|all> (send again), discard <id|all> (drop)";
-
-/** Arguments that cannot be used; the message says why. */
-class Refusal extends Error {}
 
 /** Runs `statefun dev`; resolves with the exit code once stopped (Ctrl-C: 0). */
 export async function dev(args: string[], out: CommandOutput = consoleOutput): Promise<number> {
@@ -80,12 +84,14 @@ export async function dev(args: string[], out: CommandOutput = consoleOutput): P
       "ingress-port": { type: "string" },
       "egress-port": { type: "string" },
       "broker-port": { type: "string" },
+      ...UI_FLAGS,
+      "no-ui": { type: "boolean", default: false },
     },
     out,
   );
   if (typeof parsed === "number") return parsed;
   const { values, positionals } = parsed;
-  let options: { endpoints: EndpointOptions[]; maxAttempts: number; ports: ModuleIoOptions };
+  let options: { endpoints: EndpointOptions[]; maxAttempts: number; ports: ModuleIoOptions; ui: InspectOptions | undefined };
   try {
     if (positionals.length > 1) throw new Refusal(`expected at most one entry, got ${positionals.join(" ")}`);
     if (values.watch && positionals.length === 0) throw new Refusal("--watch reloads an entry's functions; give the entry");
@@ -97,6 +103,7 @@ export async function dev(args: string[], out: CommandOutput = consoleOutput): P
         ...portOption("egress", values["egress-port"]),
         ...portOption("broker", values["broker-port"]),
       },
+      ui: values["no-ui"] ? undefined : uiOptions(values, "statefun dev"),
     };
   } catch (e) {
     if (e instanceof Refusal) return usageError(out, "dev", e.message, DEV_USAGE);
@@ -172,18 +179,22 @@ export async function dev(args: string[], out: CommandOutput = consoleOutput): P
     });
   }
 
-  let io: ModuleIo;
+  let io: ModuleIo | undefined;
+  let ui: string | undefined;
   try {
     io = await startModuleIo(rt, module, options.ports);
+    if (options.ui !== undefined) ui = await rt.inspect(options.ui);
   } catch (e) {
     rt.close();
+    await io?.close();
     if (!(e instanceof ListenError)) throw e;
     out.err(`statefun dev: ${e.message}; stop the other process, or move it with ${PORT_FLAGS[e.role]} <port> (0 picks a free one)`);
     return 1;
   }
+  const running = io;
   const servers = Object.entries(io.ports).map(([role, port]) => `${role} :${port}`);
   const served = entry === undefined ? "no entry" : `${functions.flatMap((sf) => sf.functionTypes).join(", ")} from ${entry.entry}`;
-  out.out(`statefun dev: ${served}; ${module.file}: ${servers.join(", ") || "no ingress or egress servers"}; Ctrl-C stops`);
+  out.out(`statefun dev: ${served}; ${module.file}: ${servers.join(", ") || "no ingress or egress servers"}${ui !== undefined ? `; UI ${ui}` : ""}; Ctrl-C stops`);
   for (const line of routingLines(rt, entry, options.endpoints)) out.out(line);
   out.out(`dead letters: an invocation that fails ${options.maxAttempts} time(s) is set aside; on stdin: ${COMMANDS}`);
 
@@ -205,7 +216,7 @@ export async function dev(args: string[], out: CommandOutput = consoleOutput): P
         out.err(`statefun dev: could not save ${stateFile}: ${(e as Error).message}`);
       }
       rt.close();
-      void io.close().then(() => resolve(0));
+      void running.close().then(() => resolve(0));
     };
     process.on("SIGINT", stop);
     process.on("SIGTERM", stop);
@@ -223,12 +234,6 @@ function endpointOption(text: string): EndpointOptions {
   const urlFault = httpUrlFault(url);
   if (urlFault) throw new Refusal(`--endpoint ${JSON.stringify(text)}: the URL ${urlFault}`);
   return { functions, url };
-}
-
-function wholeNumber(flag: string, text: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
-  const n = /^[0-9]+$/.test(text) ? Number(text) : NaN;
-  if (!(n >= min && n <= max)) throw new Refusal(`${flag} must be a whole number from ${min} to ${max}, not ${JSON.stringify(text)}`);
-  return n;
 }
 
 function portOption(role: ModuleIoRole, text: string | undefined): Partial<Record<`${ModuleIoRole}Port`, number>> {

@@ -9,7 +9,7 @@ import { typedValue, typedValueBytes, type WireTypedValue } from "../wire/codec"
 import type { DeadLetter } from "./dead-letters";
 import type { DelayedMessage } from "./delayed";
 import type { EgressSnapshot } from "./egress";
-import { addressKey, type MailboxSnapshot, type Pending } from "./mailboxes";
+import { addressKey, refOfKey, type MailboxSnapshot, type Pending } from "./mailboxes";
 import type { StoreSnapshot, StoredValue } from "./store";
 
 /** The runtime as of one moment. */
@@ -74,8 +74,7 @@ const withToken = (token: string | undefined): { token?: string } => (token !== 
 export function saveCheckpoint(cp: Checkpoint, now: number): SavedRuntimeState {
   const states: SavedRuntimeState["states"] = [];
   for (const [key, values] of cp.store) {
-    const split = key.indexOf("\u0000");
-    const address = { typename: key.slice(0, split), id: key.slice(split + 1) };
+    const address = refOfKey(key);
     for (const [name, v] of values) states.push({ address, name, value: saved(v.value), writtenAt: v.writtenAt, accessedAt: v.accessedAt });
   }
   return {

@@ -15,6 +15,16 @@ import { decodeEgressRecord, type DecodedEgressRecord, type KafkaRecord, type Ki
 /** The kinds of egress the runtime can check records against. */
 export type EgressKind = "kafka" | "kinesis" | "playground" | "generic";
 
+/** An egress functions may write to (see `LocalRuntime.egresses`). */
+export interface EgressInspection {
+  readonly id: string;
+  readonly kind: EgressKind;
+  /** The topics a playground egress declares. */
+  readonly topics?: readonly string[];
+  /** How many records it has been written so far. */
+  readonly records: number;
+}
+
 /** An egress besides the module's: a bare id accepts any record; a kind has records checked. */
 export type EgressOption = string | { id: string; kind: EgressKind; topics?: readonly string[] };
 
@@ -120,6 +130,16 @@ export class EgressSinks {
   /** Every record written to an egress so far. */
   records(id: string): DecodedEgressRecord[] {
     return [...(this.#records.get(id) ?? [])];
+  }
+
+  /** Every declared egress, in the order declared, with how many records it has been written. */
+  declared(): EgressInspection[] {
+    return [...this.#declared].map(([id, d]) => ({
+      id,
+      kind: d.kind,
+      ...(d.topics !== undefined ? { topics: [...d.topics] } : {}),
+      records: this.#records.get(id)?.length ?? 0,
+    }));
   }
 
   /** Takes the oldest unread payload of a playground topic. */

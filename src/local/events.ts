@@ -8,26 +8,63 @@ import type { WireTypedValue } from "../wire/codec";
 import type { DeadLetter } from "./dead-letters";
 import { decodeValue, describeEgressRecord, describeValue, utf8Text, type DecodedEgressRecord } from "./values";
 
-/** Everything the runtime reports; `at` is the runtime clock (ms). */
+/**
+ * Everything the runtime reports; `at` is the runtime clock (ms). `batch` numbers the batches:
+ * the invocations the runtime took in flight together for one address (from 1, never reused by
+ * the runtime). A delivery, the retries and faults of its request, the state registration it
+ * asked for, and what its reply applied (messages, delayed messages and their cancellations,
+ * egress records, state changes) all carry the number of their batch, which is sent again as
+ * it was on a retry (and one invocation per request when it is isolated for dead-lettering).
+ */
 export type RuntimeEvent =
   | { readonly kind: "ingress"; readonly at: number; readonly to: AddressRef; readonly value: WireTypedValue }
-  | { readonly kind: "deliver"; readonly at: number; readonly to: AddressRef; readonly from: AddressRef | null; readonly value: WireTypedValue }
-  | { readonly kind: "register"; readonly at: number; readonly functionType: string; readonly states: readonly string[] }
-  | { readonly kind: "message"; readonly at: number; readonly from: AddressRef; readonly to: AddressRef; readonly value: WireTypedValue }
+  | {
+      readonly kind: "deliver";
+      readonly at: number;
+      readonly batch: number;
+      readonly to: AddressRef;
+      readonly from: AddressRef | null;
+      readonly value: WireTypedValue;
+    }
+  | { readonly kind: "register"; readonly at: number; readonly batch: number; readonly functionType: string; readonly states: readonly string[] }
+  | { readonly kind: "message"; readonly at: number; readonly batch: number; readonly from: AddressRef; readonly to: AddressRef; readonly value: WireTypedValue }
   | {
       readonly kind: "delayed";
       readonly at: number;
+      readonly batch: number;
       readonly from: AddressRef;
       readonly to: AddressRef;
       readonly dueAt: number;
       readonly token?: string;
       readonly value: WireTypedValue;
     }
-  | { readonly kind: "cancel"; readonly at: number; readonly from: AddressRef; readonly token: string; readonly cancelled: boolean }
-  | { readonly kind: "egress"; readonly at: number; readonly from: AddressRef; readonly egress: string; readonly record: DecodedEgressRecord }
-  | { readonly kind: "state"; readonly at: number; readonly address: AddressRef; readonly name: string; readonly value: WireTypedValue | null }
-  | { readonly kind: "retry"; readonly at: number; readonly to: AddressRef; readonly attempt: number; readonly reason: string; readonly backoffMs: number }
-  | { readonly kind: "fault"; readonly at: number; readonly to: AddressRef; readonly fault: "duplicate" | "lost-reply" }
+  | { readonly kind: "cancel"; readonly at: number; readonly batch: number; readonly from: AddressRef; readonly token: string; readonly cancelled: boolean }
+  | {
+      readonly kind: "egress";
+      readonly at: number;
+      readonly batch: number;
+      readonly from: AddressRef;
+      readonly egress: string;
+      readonly record: DecodedEgressRecord;
+    }
+  | {
+      readonly kind: "state";
+      readonly at: number;
+      readonly batch: number;
+      readonly address: AddressRef;
+      readonly name: string;
+      readonly value: WireTypedValue | null;
+    }
+  | {
+      readonly kind: "retry";
+      readonly at: number;
+      readonly batch: number;
+      readonly to: AddressRef;
+      readonly attempt: number;
+      readonly reason: string;
+      readonly backoffMs: number;
+    }
+  | { readonly kind: "fault"; readonly at: number; readonly batch: number; readonly to: AddressRef; readonly fault: "duplicate" | "lost-reply" }
   | { readonly kind: "restore"; readonly at: number; readonly checkpointAt: number; readonly replayed: number }
   | { readonly kind: "failure"; readonly at: number; readonly reason: string }
   | ({ readonly kind: "dead-letter" } & DeadLetter)

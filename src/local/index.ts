@@ -1,14 +1,26 @@
 /**
  * `statefun-ts/testing`: a local StateFun runtime for tests and development. It behaves like
  * the cluster towards functions (batching, state registration, TTLs, delayed messages, egress,
- * retries), on a virtual clock, with fault injection, inspection, traces and replay, and, as an
- * option, dead letters instead of job failures.
+ * retries), on a virtual clock, with fault injection, inspection (and the inspector UI in a
+ * browser: `inspect()`), traces and replay, and, as an option, dead letters instead of job failures.
  */
 export { formatAddress, type AddressRef } from "../base/address";
 export { JobFailedError } from "../base/errors";
 export { loadModule, ModuleError, type StateFunModule } from "../module";
 export { eventToJson, formatEvent, type RuntimeEvent } from "./events";
-export { ListenError, startModuleIo, type ModuleIo, type ModuleIoOptions, type ModuleIoRole } from "./io";
+export type {
+  AddressInspection,
+  EgressInspection,
+  FunctionInspection,
+  FunctionStateInspection,
+  InspectOptions,
+  PendingDelayedMessage,
+  QueuedMessage,
+  StateExpiration,
+  StateInspection,
+} from "./inspection";
+export { startModuleIo, type ModuleIo, type ModuleIoOptions } from "./io";
+export { ListenError, type ModuleIoRole } from "./servers";
 export {
   LocalRuntime,
   type DeadLetter,
@@ -16,6 +28,7 @@ export {
   type EgressKind,
   type EndpointOptions,
   type LocalRuntimeOptions,
+  type RoutingRow,
   type SavedDeadLetter,
   type SavedRuntimeState,
   type SavedUnreadRecord,

@@ -14,12 +14,13 @@
  * take the oldest unread record written there (200, the value as the body and the key in the
  * same headers; 404 when there is none), as the playground egress does for its topics.
  */
-import http from "node:http";
+import type http from "node:http";
 import type { AddressInfo } from "node:net";
 import { KAFKA_EGRESS, KAFKA_INGRESS, KINESIS_EGRESS, KINESIS_INGRESS, PLAYGROUND_EGRESS, PLAYGROUND_INGRESS, type KafkaIngressComponent, type KinesisIngressComponent, type StateFunModule } from "../module";
 import { quote } from "../base/text";
 import { pathOf } from "../base/url";
 import type { WireTypedValue } from "../wire/codec";
+import { answer, listen, readBody, type ModuleIoRole } from "./servers";
 import { routingOf, type LocalRuntime } from "./runtime";
 
 const VND_PREFIX = "application/vnd.";
@@ -37,56 +38,11 @@ export interface ModuleIoOptions {
   brokerPort?: number;
 }
 
-/** The servers by role: the playground ingress and egress, and the Kafka/Kinesis broker stand-in. */
-export type ModuleIoRole = "ingress" | "egress" | "broker";
-
 /** The running servers. */
 export interface ModuleIo {
   /** Bound ports by role: `ingress`, `egress`, `broker`. */
   readonly ports: Readonly<Partial<Record<ModuleIoRole, number>>>;
   close(): Promise<void>;
-}
-
-const COMPONENTS: Record<ModuleIoRole, string> = {
-  ingress: "the playground ingress",
-  egress: "the playground egress",
-  broker: "the Kafka/Kinesis broker stand-in",
-};
-
-/** A server could not listen on its port: which one, on which port, and why (`EADDRINUSE`, `EACCES`). */
-export class ListenError extends Error {
-  constructor(
-    /** Which server. */
-    readonly role: ModuleIoRole,
-    /** The port it was to listen on. */
-    readonly port: number,
-    /** The system's error code: `EADDRINUSE` when another process has the port. */
-    readonly code: string,
-    cause: Error,
-  ) {
-    super(
-      code === "EADDRINUSE"
-        ? `${COMPONENTS[role]} cannot listen on port ${port}: another process is using it (EADDRINUSE)`
-        : `${COMPONENTS[role]} cannot listen on port ${port}: ${cause.message}`,
-      { cause },
-    );
-    this.name = "ListenError";
-  }
-}
-
-function readBody(req: http.IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => resolve(Buffer.concat(chunks)));
-    req.on("error", reject);
-  });
-}
-
-function answer(res: http.ServerResponse, status: number, body: Buffer | string = ""): void {
-  const bytes = typeof body === "string" ? Buffer.from(body, "utf8") : body;
-  res.writeHead(status, { "Content-Length": bytes.length, ...(bytes.length > 0 && typeof body === "string" ? { "Content-Type": "text/plain; charset=utf-8" } : {}) });
-  res.end(bytes);
 }
 
 /** The 404 for a message to a function type nothing serves. */
@@ -209,18 +165,6 @@ function takeRecord(rt: LocalRuntime, isKafka: boolean, name: string, res: http.
   }
   res.setHeader("Content-Type", "application/octet-stream");
   answer(res, 200, record.value);
-}
-
-function listen(role: ModuleIoRole, listener: http.RequestListener, port: number, host: string | undefined): Promise<http.Server> {
-  const server = http.createServer(listener);
-  return new Promise((resolve, reject) => {
-    const refuse = (e: NodeJS.ErrnoException): void => reject(e.code === undefined ? e : new ListenError(role, port, e.code, e));
-    server.once("error", refuse);
-    server.listen(port, host, () => {
-      server.removeListener("error", refuse);
-      resolve(server);
-    });
-  });
 }
 
 /**

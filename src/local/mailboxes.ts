@@ -20,11 +20,24 @@ export interface Mailbox {
   pending: Pending[];
   /** The batch of the request in flight; null when idle. */
   inFlight: Pending[] | null;
+  /** The number of the batch in flight (see `RuntimeEvent`); 0 when idle. */
+  batch: number;
 }
 
 /** An address as a map key. */
 export function addressKey(ref: AddressRef): string {
   return `${ref.typename}\u0000${ref.id}`;
+}
+
+/** The address a map key of {@link addressKey} stands for. */
+export function refOfKey(key: string): AddressRef {
+  const split = key.indexOf("\u0000");
+  return { typename: key.slice(0, split), id: key.slice(split + 1) };
+}
+
+/** Whether two references name the same address. */
+export function sameAddress(a: AddressRef, b: AddressRef): boolean {
+  return a.typename === b.typename && a.id === b.id;
 }
 
 /** What a checkpoint keeps of the queues: every message not yet applied, in-flight ones first. */
@@ -39,7 +52,7 @@ export class Mailboxes {
   of(ref: AddressRef): Mailbox {
     const key = addressKey(ref);
     let box = this.#boxes.get(key);
-    if (box === undefined) this.#boxes.set(key, (box = { ref, wire: toWire(ref), key, pending: [], inFlight: null }));
+    if (box === undefined) this.#boxes.set(key, (box = { ref, wire: toWire(ref), key, pending: [], inFlight: null, batch: 0 }));
     return box;
   }
 
@@ -59,9 +72,20 @@ export class Mailboxes {
     return undefined;
   }
 
+  /** The mailbox of an address, if it has one (every address ever sent a message has). */
+  peek(ref: AddressRef): Mailbox | undefined {
+    return this.#boxes.get(addressKey(ref));
+  }
+
+  /** Every mailbox, in the order their addresses were first sent a message. */
+  all(): IterableIterator<Mailbox> {
+    return this.#boxes.values();
+  }
+
   /** A request finished: the mailbox is idle, and ready again if messages arrived meanwhile. */
   settled(box: Mailbox): void {
     box.inFlight = null;
+    box.batch = 0;
     if (box.pending.length > 0) this.#ready.add(box);
   }
 

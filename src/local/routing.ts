@@ -10,6 +10,7 @@ import { JobFailedError } from "../base/errors";
 import { didYouMean } from "../base/suggest";
 import { endpointOf, type StateFun } from "../api/statefun";
 import { endpointFor, endpointUrl, matchesFunctionPattern, OKHTTP_TRANSPORT, type EndpointComponent, type StateFunModule } from "../module";
+import type { FunctionSpec } from "../invoke/function-spec";
 import type { Type } from "../serde/type";
 import { InProcessTarget, RemoteTarget, type FunctionTarget } from "./targets";
 
@@ -114,9 +115,14 @@ export class Routing {
 
   /** The declared type of an in-process function's state, for decoding its value. */
   stateType(functionType: string, name: string): Type<unknown> | undefined {
+    return this.inProcessSpec(functionType)?.valueSpecs.find((s) => s.name === name)?.type;
+  }
+
+  /** The in-process function bound to a type, as bound (its states and the message types it takes). */
+  inProcessSpec(functionType: string): FunctionSpec | undefined {
     for (const sf of this.#inProcess) {
       const spec = endpointOf(sf).functionOf(functionType);
-      if (spec !== undefined) return spec.valueSpecs.find((s) => s.name === name)?.type;
+      if (spec !== undefined) return spec;
     }
     return undefined;
   }

@@ -23,16 +23,26 @@ import { DEFAULT_MAX_ATTEMPTS, DeadLetters, functionStack, type DeadLetter, type
 import { DelayedMessages, type DelayedMessage } from "./delayed";
 import { EgressSinks, type EgressOption } from "./egress";
 import type { RuntimeEvent } from "./events";
-import { addressKey, Mailboxes, type Mailbox, type Pending } from "./mailboxes";
-import { Routing, unreachable, type EndpointOptions, type Route, type TransportKind } from "./routing";
+import type {
+  AddressInspection,
+  EgressInspection,
+  FunctionInspection,
+  FunctionStateInspection,
+  InspectOptions,
+  QueuedMessage,
+} from "./inspection";
+import { addressKey, Mailboxes, refOfKey, sameAddress, type Mailbox, type Pending } from "./mailboxes";
+import { Routing, unreachable, type EndpointOptions, type Route, type RoutingRow, type TransportKind } from "./routing";
 import { Scheduler } from "./scheduler";
-import { StateStore } from "./store";
+import { expirationOf, registrationOf, StateStore } from "./store";
 import { serializeExchange, type Exchange } from "./trace";
+import { liveSource } from "./ui/live";
+import { startInspector, type Inspector } from "./ui/server";
 import { decodeValue, type DecodedEgressRecord, type KafkaRecord, type KinesisRecord } from "./values";
 
 export type { DeadLetter, DeadLetterOptions } from "./dead-letters";
 export type { EgressKind } from "./egress";
-export type { EndpointOptions } from "./routing";
+export type { EndpointOptions, RoutingRow } from "./routing";
 export type { SavedDeadLetter, SavedRuntimeState, SavedUnreadRecord, SavedValue } from "./checkpoint";
 
 /** Options of a {@link LocalRuntime}. */
@@ -116,6 +126,9 @@ export class LocalRuntime {
   readonly #maxAttempts: number | undefined;
   readonly #traceFile: string | undefined;
   readonly #onEvent: ((event: RuntimeEvent) => void) | undefined;
+  readonly #listeners = new Set<(event: RuntimeEvent) => void>();
+  /** The inspector UI's server, once `inspect()` started it. */
+  #inspector: Promise<Inspector> | undefined;
 
   readonly #ingressLog: { to: AddressRef; value: WireTypedValue }[] = [];
   readonly #events: RuntimeEvent[] = [];
@@ -139,7 +152,7 @@ export class LocalRuntime {
   #closed = false;
   /** Requests being worked on and not waiting for a retry timer. */
   #active = 0;
-  /** Batches sent so far (for runUntilIdle's budget). */
+  /** Batches sent so far (for runUntilIdle's budget, and to number them in events). */
   #requests = 0;
   #waiters: (() => void)[] = [];
 
@@ -211,6 +224,11 @@ export class LocalRuntime {
   /** The runtime clock, ms. */
   get now(): number {
     return this.#scheduler.now();
+  }
+
+  /** `virtual`: time moves with `advance()`, from `startTime`; `real`: the wall clock. */
+  get clock(): "virtual" | "real" {
+    return this.#scheduler.virtual ? "virtual" : "real";
   }
 
   /**
@@ -373,6 +391,109 @@ export class LocalRuntime {
     return this.#delayed.pending.map(({ from, to, due, token }) => ({ from, to, due, ...(token !== undefined ? { token } : {}) }));
   }
 
+  /**
+   * Calls `listener` with every event from now on, synchronously as it happens (as the
+   * `onEvent` option does); returns what unsubscribes it.
+   */
+  subscribe(listener: (event: RuntimeEvent) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** Every address the runtime knows (sent a message, or holding state), in the order first seen. */
+  addresses(): AddressRef[] {
+    const seen = new Map<string, AddressRef>();
+    for (const box of this.#mailboxes.all()) seen.set(box.key, box.ref);
+    for (const key of this.#store.addresses()) if (!seen.has(key)) seen.set(key, refOfKey(key));
+    return [...seen.values()];
+  }
+
+  /**
+   * An address now: its states (as stored; {@link LocalRuntime.state} decodes one), the
+   * messages queued for it and those of its request in flight, and the delayed messages
+   * pending to it or sent by it. An address the runtime does not know has none of them.
+   */
+  inspectAddress(typename: string, id: string): AddressInspection {
+    const address = { typename, id };
+    const box = this.#mailboxes.peek(address);
+    const message = (p: Pending): QueuedMessage => ({ from: p.caller, value: p.value });
+    return {
+      address,
+      states: this.#store.inspect(typename, addressKey(address), this.now),
+      queued: (box?.pending ?? []).map(message),
+      inFlight: (box?.inFlight ?? []).map(message),
+      ...(box?.inFlight != null ? { inFlightBatch: box.batch } : {}),
+      delayed: this.#delayed.pending
+        .filter((d) => sameAddress(d.to, address) || sameAddress(d.from, address))
+        .map(({ from, to, due, token, value }) => ({ from, to, due, ...(token !== undefined ? { token } : {}), value })),
+    };
+  }
+
+  /**
+   * Every function type the runtime knows: those bound in-process (in binding order), then
+   * those it has seen (sent a message, or registering states), with where their requests go,
+   * their states (declared, registered, or both) and the message types their handlers take.
+   */
+  functions(): FunctionInspection[] {
+    const types = new Set(this.#routing.inProcessTypes);
+    for (const ref of this.addresses()) types.add(ref.typename);
+    for (const typename of this.#store.functionTypes()) types.add(typename);
+    return [...types].map((typename) => this.#inspectFunction(typename));
+  }
+
+  /** The routing table: each function type or pattern, in the order they are matched, and where it goes. */
+  routes(): RoutingRow[] {
+    return this.#routing.table();
+  }
+
+  /** The egresses functions may write to (the module's and the `egresses` option's). */
+  egresses(): EgressInspection[] {
+    return this.#egress.declared();
+  }
+
+  /**
+   * Opens the inspector, the web UI `statefun dev` serves, on this runtime: its functions and
+   * the graph of their traffic, every address with its state, queues and delayed messages, the
+   * events as a timeline, egress records and dead letters, live, with a form to send messages
+   * and buttons to retry or discard dead letters. Resolves with its URL (called again, with the
+   * same one); {@link LocalRuntime.close} closes it.
+   * @throws {@link ListenError} when it cannot listen on the port asked for
+   */
+  inspect(options: InspectOptions = {}): Promise<string> {
+    if (this.#closed) return Promise.reject(new Error("inspect(): the runtime is closed"));
+    if (this.#inspector === undefined) {
+      const started = startInspector(liveSource(this, options.title), options);
+      this.#inspector = started;
+      // A failed start (a port taken) may be tried again.
+      started.catch(() => {
+        if (this.#inspector === started) this.#inspector = undefined;
+      });
+    }
+    return this.#inspector.then((inspector) => inspector.url);
+  }
+
+  #inspectFunction(typename: string): FunctionInspection {
+    const spec = this.#routing.inProcessSpec(typename);
+    const registered = this.#store.registered(typename);
+    const states: FunctionStateInspection[] = registered.map((r) => {
+      const declared = spec?.valueSpecs.find((v) => v.name === r.name && v.type.typename === r.typename);
+      const expiration = expirationOf(r);
+      return { name: r.name, typename: r.typename, ...(expiration ? { expiration } : {}), ...(declared ? { type: declared.type } : {}), registered: true };
+    });
+    for (const v of spec?.valueSpecs ?? []) {
+      if (registered.some((r) => r.name === v.name)) continue;
+      const expiration = expirationOf(registrationOf(v.wireSpec));
+      states.push({ name: v.name, typename: v.type.typename, ...(expiration ? { expiration } : {}), type: v.type, registered: false });
+    }
+    return {
+      typename,
+      target: this.#routing.resolve(typename)?.target.description ?? null,
+      states,
+      messageTypes: spec?.messageTypes.handled ?? [],
+      takesAnyMessage: spec?.messageTypes.others ?? true,
+    };
+  }
+
   // ----------------------------------------------------------------------------------------
   // Faults, checkpoints, saved state
   // ----------------------------------------------------------------------------------------
@@ -428,6 +549,11 @@ export class LocalRuntime {
    */
   close(): void {
     this.#closed = true;
+    void this.#inspector?.then(
+      (inspector) => inspector.close(),
+      () => undefined,
+    );
+    this.#inspector = undefined;
     this.#generation++;
     this.#active = 0;
     this.#scheduler.clear();
@@ -502,8 +628,8 @@ export class LocalRuntime {
       }
       if (!this.#bootstrapped.has(box.ref.typename)) this.#awaitingBootstrap.set(box.ref.typename, new Set());
       box.inFlight = box.pending.splice(0, route.maxBatch);
+      box.batch = ++this.#requests;
       this.#active++;
-      this.#requests++;
       void this.#run(box, route, this.#generation);
     }
   }
@@ -515,9 +641,10 @@ export class LocalRuntime {
    */
   async #run(box: Mailbox, route: Route, generation: number): Promise<void> {
     const batch = [...(box.inFlight as Pending[])];
-    for (const p of batch) this.#emit({ kind: "deliver", at: this.now, to: box.ref, from: p.caller, value: p.value });
+    const id = box.batch;
+    for (const p of batch) this.#emit({ kind: "deliver", at: this.now, batch: id, to: box.ref, from: p.caller, value: p.value });
     try {
-      const outcome = await this.#attempts(box, route, batch, generation);
+      const outcome = await this.#attempts(box, route, batch, id, generation);
       if (outcome === undefined || outcome.ok) return;
       if (this.#maxAttempts === undefined) throw new JobFailedError(outcome.jobFailure, { cause: outcome.error });
       if (batch.length === 1) {
@@ -525,7 +652,7 @@ export class LocalRuntime {
         return;
       }
       for (const p of batch) {
-        const alone = await this.#attempts(box, route, [p], generation);
+        const alone = await this.#attempts(box, route, [p], id, generation);
         if (alone === undefined) return;
         if (!alone.ok) this.#deadLetter(box, p, alone);
       }
@@ -552,8 +679,9 @@ export class LocalRuntime {
    * and, with dead letters on, at most `maxAttempts` times in all. A reply is checked whole
    * before any of it is applied, so one the cluster would refuse changes nothing. Resolves with
    * how it ended, or undefined when that no longer matters (the runtime restored, failed or closed).
+   * @param id - the batch's number, for its events
    */
-  async #attempts(box: Mailbox, route: Route, batch: readonly Pending[], generation: number): Promise<Attempted | undefined> {
+  async #attempts(box: Mailbox, route: Route, batch: readonly Pending[], id: number, generation: number): Promise<Attempted | undefined> {
     const functionType = box.ref.typename;
     const where = `${formatAddress(box.ref)} (${route.target.description})`;
     const timeoutMs = route.callTimeoutMs;
@@ -568,7 +696,7 @@ export class LocalRuntime {
       const { request, carried } = this.#request(box, batch);
       const remainingMs = Math.max(1, timeoutMs - (this.now - started));
       if (this.#take(this.#duplicate, functionType)) {
-        this.#emit({ kind: "fault", at: this.now, to: box.ref, fault: "duplicate" });
+        this.#emit({ kind: "fault", at: this.now, batch: id, to: box.ref, fault: "duplicate" });
         const first = await route.target.invoke(request, remainingMs);
         if (this.#stale(generation)) return undefined;
         this.#record(box, attempt, request, first.ok ? first.body : null, first.ok ? "dropped (duplicate delivery)" : first.reason);
@@ -584,7 +712,7 @@ export class LocalRuntime {
         retryable = outcome.retryable;
         error = outcome.error;
       } else if (this.#take(this.#loseReply, functionType)) {
-        this.#emit({ kind: "fault", at: this.now, to: box.ref, fault: "lost-reply" });
+        this.#emit({ kind: "fault", at: this.now, batch: id, to: box.ref, fault: "lost-reply" });
         problem = "the reply was lost (injected fault)";
       } else {
         try {
@@ -610,7 +738,7 @@ export class LocalRuntime {
             if (e instanceof JobFailedError) return refused(e.message);
             throw e;
           }
-          this.#emit({ kind: "register", at: this.now, functionType, states: missing.map((s) => s.stateName) });
+          this.#emit({ kind: "register", at: this.now, batch: id, functionType, states: missing.map((s) => s.stateName) });
           // The states are registered: the type's other addresses go ahead, after the batch is sent
           // again (the cluster re-sends it while handling this answer, before anything else).
           if (this.#bootstrapDone(functionType)) queueMicrotask(() => this.#pump());
@@ -619,7 +747,7 @@ export class LocalRuntime {
         if (!reply.invocationResult) return refused(`${formatAddress(box.ref)} answered a FromFunction with neither a result nor missing states`);
         let apply: () => void;
         try {
-          apply = this.#checked(box, reply.invocationResult);
+          apply = this.#checked(box, reply.invocationResult, id);
         } catch (e) {
           if (e instanceof JobFailedError) return refused(e.message);
           throw e;
@@ -634,7 +762,7 @@ export class LocalRuntime {
       if (!retryable && route.transport === "okhttp") return gaveUp(`${where} failed and the cluster does not retry this: ${problem}`);
       if (this.now - started + backoff > timeoutMs) return gaveUp(`${where} kept failing for ${timeoutMs} ms of retries; last: ${problem}`);
       if (this.#maxAttempts !== undefined && failures >= this.#maxAttempts) return gaveUp(`${where} failed ${failures} times; last: ${problem}`);
-      this.#emit({ kind: "retry", at: this.now, to: box.ref, attempt: attempt + 1, reason: problem ?? "", backoffMs: backoff });
+      this.#emit({ kind: "retry", at: this.now, batch: id, to: box.ref, attempt: attempt + 1, reason: problem ?? "", backoffMs: backoff });
       await this.#sleep(backoff);
       if (this.#stale(generation)) return undefined;
       backoff *= 2;
@@ -713,9 +841,10 @@ export class LocalRuntime {
   /**
    * Checks a reply whole, as the cluster would apply it, and returns what applies it in the
    * cluster's order (messages, delayed messages, egress, state), which can then no longer fail.
+   * @param batch - the batch's number, for the events of what it applies
    * @throws {@link JobFailedError} where the cluster would fail the job on the reply
    */
-  #checked(box: Mailbox, result: WireInvocationResponse): () => void {
+  #checked(box: Mailbox, result: WireInvocationResponse, batch: number): () => void {
     const from = box.ref;
     const served = (to: AddressRef): AddressRef => {
       if (this.#routing.resolve(to.typename) === null) throw this.#routing.noTarget(to.typename);
@@ -761,27 +890,27 @@ export class LocalRuntime {
     return () => {
       const at = this.now;
       for (const { to, value } of messages) {
-        this.#emit({ kind: "message", at, from, to, value });
+        this.#emit({ kind: "message", at, batch, from, to, value });
         this.#enqueue(to, { caller: from, value });
       }
       for (const d of delayed) {
         if ("cancel" in d) {
-          this.#emit({ kind: "cancel", at, from, token: d.cancel, cancelled: this.#delayed.cancel(from, d.cancel) });
+          this.#emit({ kind: "cancel", at, batch, from, token: d.cancel, cancelled: this.#delayed.cancel(from, d.cancel) });
           continue;
         }
         const message: DelayedMessage = { ...d.message, due: at + d.delay };
         this.#delayed.schedule(message);
         const { to, token, value, due } = message;
-        this.#emit({ kind: "delayed", at, from, to, dueAt: due, ...(token !== undefined ? { token } : {}), value });
+        this.#emit({ kind: "delayed", at, batch, from, to, dueAt: due, ...(token !== undefined ? { token } : {}), value });
       }
       for (const { id, record } of egress) {
         this.#egress.append(id, record);
-        this.#emit({ kind: "egress", at, from, egress: id, record });
+        this.#emit({ kind: "egress", at, batch, from, egress: id, record });
       }
       for (const m of mutations) {
         this.#store.apply(from.typename, box.key, m, at);
         const deleted = (m.mutationType ?? 0) === 0;
-        this.#emit({ kind: "state", at, address: from, name: m.stateName, value: deleted ? null : (m.stateValue as WireTypedValue) });
+        this.#emit({ kind: "state", at, batch, address: from, name: m.stateName, value: deleted ? null : (m.stateValue as WireTypedValue) });
       }
     };
   }
@@ -793,6 +922,7 @@ export class LocalRuntime {
   #emit(event: RuntimeEvent): void {
     this.#events.push(event);
     this.#onEvent?.(event);
+    for (const listener of this.#listeners) listener(event);
   }
 
   #fail(reason: string, cause?: unknown): void {

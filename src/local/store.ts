@@ -4,6 +4,7 @@
  */
 import { JobFailedError } from "../base/errors";
 import { ExpireMode, MutationType, type WirePersistedValue, type WirePersistedValueSpec, type WireStateMutation, type WireTypedValue } from "../wire/codec";
+import type { StateExpiration, StateInspection } from "./inspection";
 
 /** A state registered for a function type. */
 export interface StateRegistration {
@@ -23,11 +24,30 @@ export interface StoredValue {
 /** A copy of the values (registrations are not part of a snapshot: a restore starts without them). */
 export type StoreSnapshot = ReadonlyMap<string, ReadonlyMap<string, StoredValue>>;
 
-function expired(stored: StoredValue, registration: StateRegistration | undefined, now: number): boolean {
+/** When a stored value expires (runtime clock, ms); Infinity without a TTL. */
+function expiresAt(stored: StoredValue, registration: StateRegistration | undefined): number {
   const ttl = registration?.expiration;
-  if (ttl === undefined) return false;
-  const since = ttl.mode === ExpireMode.AFTER_WRITE ? stored.writtenAt : stored.accessedAt;
-  return since + ttl.afterMs <= now;
+  if (ttl === undefined) return Infinity;
+  return (ttl.mode === ExpireMode.AFTER_WRITE ? stored.writtenAt : stored.accessedAt) + ttl.afterMs;
+}
+
+function expired(stored: StoredValue, registration: StateRegistration | undefined, now: number): boolean {
+  return expiresAt(stored, registration) <= now;
+}
+
+/** What registering a spec the function asked for records. */
+export function registrationOf(spec: WirePersistedValueSpec): StateRegistration {
+  const ttl = spec.expirationSpec;
+  return ttl !== undefined && ttl.mode !== ExpireMode.NONE
+    ? { name: spec.stateName, typename: spec.typeTypename, expiration: { mode: ttl.mode, afterMs: Number(ttl.expireAfterMillis ?? 0) } }
+    : { name: spec.stateName, typename: spec.typeTypename };
+}
+
+/** A registration's TTL as the inspection API names it. */
+export function expirationOf(registration: StateRegistration): StateExpiration | undefined {
+  const ttl = registration.expiration;
+  if (ttl === undefined) return undefined;
+  return { mode: ttl.mode === ExpireMode.AFTER_WRITE ? "after-write" : "after-call", afterMs: ttl.afterMs };
 }
 
 /** Java's `String.hashCode()`: over UTF-16 code units, in 32-bit arithmetic. */
@@ -83,13 +103,13 @@ export class StateStore {
       }
       return;
     }
-    const ttl = spec.expirationSpec;
-    const registration: StateRegistration =
-      ttl !== undefined && ttl.mode !== ExpireMode.NONE
-        ? { name: spec.stateName, typename: spec.typeTypename, expiration: { mode: ttl.mode, afterMs: Number(ttl.expireAfterMillis ?? 0) } }
-        : { name: spec.stateName, typename: spec.typeTypename };
-    list.push(registration);
+    list.push(registrationOf(spec));
     this.#registered.set(functionType, list);
+  }
+
+  /** The function types that registered states. */
+  functionTypes(): IterableIterator<string> {
+    return this.#registered.keys();
   }
 
   /** Forgets every registration, as a restore from a checkpoint does. */
@@ -161,6 +181,31 @@ export class StateStore {
     if (stored === undefined) return null;
     const registration = this.registered(functionType).find((r) => r.name === name);
     return expired(stored, registration, now) ? null : stored.value;
+  }
+
+  /** Every address holding a value, as map keys. */
+  addresses(): IterableIterator<string> {
+    return this.#values.keys();
+  }
+
+  /**
+   * An address's states now, without counting as an access: every registered state of its type
+   * (in registration order) with its value, then any other it holds a value of.
+   */
+  inspect(functionType: string, address: string, now: number): StateInspection[] {
+    const values = this.#values.get(address);
+    const registered = this.registered(functionType);
+    const state = (name: string, typename: string, registration: StateRegistration | undefined): StateInspection => {
+      const stored = values?.get(name);
+      if (stored === undefined || expired(stored, registration, now)) return { name, typename, value: null };
+      const at = expiresAt(stored, registration);
+      return { name, typename, value: stored.value, ...(at !== Infinity ? { expiresAt: at } : {}) };
+    };
+    const out = registered.map((r) => state(r.name, r.typename, r));
+    for (const [name, stored] of values ?? []) {
+      if (!registered.some((r) => r.name === name)) out.push(state(name, stored.value.typename, undefined));
+    }
+    return out;
   }
 
   snapshot(): StoreSnapshot {

@@ -31,6 +31,11 @@ const BUILT_IN: ReadonlyMap<string, Type<unknown>> = new Map<string, Type<unknow
   ].map((t) => [t.typename, t as Type<unknown>]),
 );
 
+/** The built-in type of a typename (`io.statefun.types/int`, ...), if it is one. */
+export function builtInType(typename: string): Type<unknown> | undefined {
+  return BUILT_IN.get(typename);
+}
+
 /** A Kafka egress record, decoded. */
 export interface KafkaRecord {
   readonly kind: "kafka";

@@ -6,7 +6,11 @@
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 
-/** Each layer and the layers it may import. A file directly in src/ belongs to the layer "". */
+/**
+ * Each layer and the layers it may import. A layer is a top-level folder of src/, or a folder
+ * below one named with its path (`local/ui/web`), which then is a layer of its own; a file
+ * belongs to the deepest layer it is in, and a file directly in src/ to the layer "".
+ */
 export type LayerRules = Readonly<Record<string, readonly string[]>>;
 
 /** The project's layers, inner to outer (ARCHITECTURE.md). */
@@ -18,8 +22,10 @@ export const LAYERS: LayerRules = {
   http: ["invoke", "base"],
   api: ["http", "invoke", "serde", "wire", "base"],
   module: ["base"],
-  local: ["api", "invoke", "module", "serde", "wire", "base"],
-  cli: ["local", "module", "api", "http", "invoke", "serde", "wire", "base"],
+  local: ["local/ui/web", "api", "invoke", "module", "serde", "wire", "base"],
+  // The inspector's browser code runs in the page: nothing of the Node side.
+  "local/ui/web": [],
+  cli: ["local", "local/ui/web", "module", "api", "http", "invoke", "serde", "wire", "base"],
   "": ["api", "http", "serde", "base"],
 };
 
@@ -40,7 +46,9 @@ function sourceFiles(dir: string): string[] {
 
 function resolveImport(from: string, specifier: string): string | undefined {
   const base = path.resolve(path.dirname(from), specifier);
-  for (const candidate of [base, `${base}.ts`, path.join(base, "index.ts")]) {
+  // An ES module import names the .js file a .ts one becomes (the browser code's do).
+  const source = base.endsWith(".js") ? `${base.slice(0, -3)}.ts` : undefined;
+  for (const candidate of [base, `${base}.ts`, path.join(base, "index.ts"), ...(source !== undefined ? [source] : [])]) {
     if (existsSync(candidate) && statSync(candidate).isFile()) return candidate;
   }
   return undefined;
@@ -107,19 +115,24 @@ export function cycles(graph: ReadonlyMap<string, readonly string[]>): string[][
   return found;
 }
 
-function layerOf(root: string, file: string): string {
-  const relative = path.relative(root, file).split(path.sep);
-  return relative.length === 1 ? "" : relative[0];
+/** The deepest layer of `rules` a file is in; its top-level folder when no deeper one is a layer. */
+function layerOf(root: string, file: string, rules: LayerRules): string {
+  const parts = path.relative(root, file).split(path.sep).slice(0, -1);
+  for (let n = parts.length; n > 1; n--) {
+    const folder = parts.slice(0, n).join("/");
+    if (folder in rules) return folder;
+  }
+  return parts[0] ?? "";
 }
 
 /** Every import against the layer direction, as `from → to (layer → layer)`. */
 export function layerViolations(root: string, graph: ReadonlyMap<string, readonly string[]>, rules: LayerRules): string[] {
   const out: string[] = [];
   for (const [file, targets] of graph) {
-    const from = layerOf(root, file);
+    const from = layerOf(root, file, rules);
     const allowed = rules[from];
     for (const target of targets) {
-      const to = layerOf(root, target);
+      const to = layerOf(root, target, rules);
       if (to === from) continue;
       if (allowed === undefined || !allowed.includes(to)) {
         out.push(`${path.relative(root, file)} → ${path.relative(root, target)} (${from || "src"} may not import ${to || "src"})`);

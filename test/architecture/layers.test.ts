@@ -45,6 +45,15 @@ describe("the check fails where it should", () => {
     ]);
   });
 
+  test("a layer below a top-level one: the browser code imports nothing of the Node side, written as ES modules (.js)", () => {
+    write("local/ui/server.ts", 'import type { View } from "./web/protocol";\nexport const s = 1;\n');
+    write("local/ui/web/protocol.ts", "export interface View {}\n");
+    write("local/ui/web/main.ts", 'import type { View } from "./protocol.js";\nimport { s } from "../server.js";\n');
+    expect(layerViolations(root, importGraph(root), LAYERS)).toEqual([
+      `local${path.sep}ui${path.sep}web${path.sep}main.ts → local${path.sep}ui${path.sep}server.ts (local/ui/web may not import local)`,
+    ]);
+  });
+
   test("a cycle within a layer, through a re-export and a require()", () => {
     write("invoke/a.ts", 'export { b } from "./b";\n');
     write("invoke/b.ts", 'export const b = 1;\nexport const a = () => require("./a");\n');

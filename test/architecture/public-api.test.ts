@@ -53,6 +53,9 @@ test("statefun-ts/testing exports what its README section uses", () => {
       "RuntimeEvent", "AddressRef", "formatAddress", "formatEvent", "eventToJson",
       "SavedRuntimeState", "SavedValue", "SavedDeadLetter", "SavedUnreadRecord",
       "DeadLetter", "DeadLetterOptions",
+      // inspection (and the UI on it: LocalRuntime.inspect)
+      "AddressInspection", "EgressInspection", "FunctionInspection", "FunctionStateInspection", "InspectOptions", "PendingDelayedMessage",
+      "QueuedMessage", "RoutingRow", "StateExpiration", "StateInspection",
       "startModuleIo", "ModuleIo", "ModuleIoOptions", "ModuleIoRole", "ListenError",
       "decodeValue", "describeValue", "DecodedEgressRecord", "KafkaRecord", "KinesisRecord", "PlaygroundRecord", "TypedRecord",
       "PLAYGROUND_EGRESS_ID", "PLAYGROUND_EGRESS_RECORD_TYPENAME",

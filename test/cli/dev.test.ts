@@ -1,111 +1,26 @@
 /**
  * `statefun dev` as `npm start` runs it (the build's CLI, the repository's module.yaml and the
  * examples), driven as the README says: curl-like requests to the playground ingress and
- * egress, here on free ports (`--ingress-port 0 --egress-port 0 --broker-port 0`) read from its
- * start line instead of the module's 8090 and 8091, so that another process on those ports does
- * not matter. Then the dev loop around it: poison messages, Ctrl-C, a cluster's module.yaml with
- * --endpoint, TypeScript entries and --watch.
+ * egress, here on free ports (`--ingress-port 0 --egress-port 0 --broker-port 0 --ui-port 0`)
+ * read from its start line instead of the module's 8090 and 8091 (and the UI's 8089), so that
+ * another process on those ports does not matter. Then the dev loop around it: poison messages,
+ * Ctrl-C, a cluster's module.yaml with --endpoint, TypeScript entries and --watch, the UI.
  */
-import { spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
-import readline from "node:readline";
 import { silentLogger, StateFun, type StateFunServer } from "../../src";
 import { dev } from "../../src/cli/dev";
 import type { SavedRuntimeState } from "../../src/local";
 import { greeterApp } from "../../examples/greeter/functions";
 import { send } from "../http/client";
+import { ENTRY, FREE_PORTS, greet, nextGreeting, ROOT, spawnDev, startDev, withDev, type Running } from "./dev-process";
 
 jest.setTimeout(20_000);
 
-const ROOT = path.join(__dirname, "..", "..");
-const CLI = path.join(ROOT, "dist", "src", "cli", "statefun.js");
-const ENTRY = path.join(ROOT, "dist", "examples", "index.js");
 const FIXTURES = path.join(__dirname, "fixtures");
 const DEV_ENTRY = path.join(ROOT, "dist", "test", "cli", "fixtures", "dev-entry.js");
-const FREE_PORTS = ["--ingress-port", "0", "--egress-port", "0", "--broker-port", "0"];
-
-interface Running {
-  child: ChildProcess;
-  lines: string[];
-  /** Resolves with the `n`th line (already printed or still to come) matching `pattern`, by default the first. */
-  waitFor(pattern: RegExp, n?: number): Promise<string>;
-  exited: Promise<number | null>;
-  /** Sends SIGINT and resolves with the exit code and how long exiting took, ms. */
-  interrupt(): Promise<{ code: number | null; ms: number }>;
-}
-
-interface Dev extends Running {
-  /** Base URLs of the playground ingress and egress. */
-  ingress: string;
-  egress: string;
-}
-
-/** `statefun dev <args>`, run from `cwd` (default the repository). */
-function spawnDev(args: readonly string[], cwd = ROOT): Running {
-  const child = spawn(process.execPath, [CLI, "dev", ...args], { cwd, stdio: ["pipe", "pipe", "pipe"] });
-  const lines: string[] = [];
-  const waiting: { pattern: RegExp; n: number; resolve: (line: string) => void }[] = [];
-  const nth = (pattern: RegExp, n: number): string | undefined => lines.filter((l) => pattern.test(l))[n - 1];
-  const onLine = (line: string): void => {
-    lines.push(line);
-    for (const w of [...waiting]) {
-      if (w.pattern.test(line) && nth(w.pattern, w.n) === line) {
-        waiting.splice(waiting.indexOf(w), 1);
-        w.resolve(line);
-      }
-    }
-  };
-  readline.createInterface({ input: child.stdout! }).on("line", onLine);
-  readline.createInterface({ input: child.stderr! }).on("line", onLine);
-  const waitFor = (pattern: RegExp, n = 1): Promise<string> => {
-    const seen = nth(pattern, n);
-    return seen !== undefined ? Promise.resolve(seen) : new Promise((resolve) => waiting.push({ pattern, n, resolve }));
-  };
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-  const interrupt = async (): Promise<{ code: number | null; ms: number }> => {
-    const started = Date.now();
-    child.kill("SIGINT");
-    const code = await exited;
-    return { code, ms: Date.now() - started };
-  };
-  return { child, lines, waitFor, exited, interrupt };
-}
-
-/** `statefun dev` on free ports, once it has printed its start line. */
-async function startDev(args: readonly string[] = ["--module", "module.yaml", ENTRY], cwd = ROOT): Promise<Dev> {
-  const running = spawnDev([...FREE_PORTS, ...args], cwd);
-  const banner = await running.waitFor(/^statefun dev: /);
-  const portOf = (role: string): string => {
-    const m = new RegExp(`${role} :(\\d+)`).exec(banner);
-    if (m === null) throw new Error(`no ${role} port in ${banner}`);
-    return `http://127.0.0.1:${m[1]}`;
-  };
-  return { ...running, ingress: portOf("ingress"), egress: portOf("egress") };
-}
-
-/** Runs `body` with a started `statefun dev`, killed afterwards whatever happens. */
-async function withDev(start: Promise<Dev>, body: (dev: Dev) => Promise<void>): Promise<void> {
-  const started = await start;
-  try {
-    await body(started);
-  } finally {
-    started.child.kill("SIGKILL");
-  }
-}
-
-const greet = (dev: Dev, name: string, body: Buffer = Buffer.from(JSON.stringify({ name }))) =>
-  send(`${dev.ingress}/example/person/${name}`, { method: "PUT", headers: { "Content-Type": "application/vnd.example/GreetRequest" }, body });
-
-/** `curl localhost:8091/greetings`, once the `n`th greeting has been written. */
-async function nextGreeting(dev: Dev, n = 1): Promise<string> {
-  await dev.waitFor(/egress .*topic greetings/, n);
-  const answer = await send(`${dev.egress}/greetings`, { method: "GET" });
-  expect(answer.status).toBe(200);
-  return answer.body.toString("utf8");
-}
 
 /** The lines of a dead letter's block, once its last line has been printed. */
 async function deadLetterBlock(running: Running, id: number): Promise<string[]> {
@@ -131,7 +46,7 @@ spec:
 
 test("npm start's statefun dev: curl the playground ingress, then curl the greeting from the egress; Ctrl-C exits 0", async () => {
   await withDev(startDev(), async (dev) => {
-    expect(dev.lines[0]).toMatch(/^statefun dev: example\/person, example\/greeter, .*module\.yaml: ingress :\d+, egress :\d+, broker :\d+; Ctrl-C stops$/);
+    expect(dev.lines[0]).toMatch(/^statefun dev: example\/person, example\/greeter, .*module\.yaml: ingress :\d+, egress :\d+, broker :\d+; UI http:\/\/127\.0\.0\.1:\d+\/; Ctrl-C stops$/);
     expect((await greet(dev, "Bob")).status).toBe(200);
     expect(await nextGreeting(dev)).toBe("Hello Bob! Nice to meet you.");
     expect((await send(`${dev.egress}/greetings`, { method: "GET" })).status).toBe(404);
@@ -254,7 +169,7 @@ describe("a module.yaml written for a cluster, unchanged", () => {
 
   test("runs with --endpoint and no entry: the routing table says where each function type goes", async () => {
     await withDev(startDev(["--endpoint", `example/*=${functions.url}`], dir), async (dev) => {
-      expect(dev.lines[0]).toMatch(/^statefun dev: no entry; module\.yaml: ingress :\d+, egress :\d+; Ctrl-C stops$/);
+      expect(dev.lines[0]).toMatch(/^statefun dev: no entry; module\.yaml: ingress :\d+, egress :\d+; UI http:\/\/127\.0\.0\.1:\d+\/; Ctrl-C stops$/);
       await dev.waitFor(/^dead letters: /);
       expect(dev.lines.slice(1, 4)).toEqual([
         "routing (a function type goes to the first row that matches it):",
@@ -361,9 +276,26 @@ export const sf = new StateFun().bind({
   });
 });
 
+test("the UI: served where the start line says, on the runtime's events; --no-ui: none", async () => {
+  await withDev(startDev(), async (dev) => {
+    const ui = dev.ui;
+    expect(ui).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
+    expect((await greet(dev, "Bob")).status).toBe(200);
+    await nextGreeting(dev);
+    const page = await send(ui, { method: "GET" });
+    expect([page.status, page.body.toString()]).toEqual([200, expect.stringContaining("<title>statefun dev · statefun</title>")]);
+    const bob = JSON.parse((await send(`${ui}api/address?type=example/person&id=Bob`, { method: "GET" })).body.toString()) as { states: { name: string; value: { json: unknown } }[] };
+    expect(bob.states).toEqual([expect.objectContaining({ name: "visits", value: expect.objectContaining({ json: 1 }) })]);
+  });
+  await withDev(startDev(["--no-ui", "--module", "module.yaml", ENTRY]), async (dev) => {
+    expect([dev.ui, dev.lines[0]]).toEqual(["", expect.not.stringContaining("UI")]);
+  });
+});
+
 test.each([
   ["ingress", "the playground ingress", "--ingress-port"],
   ["broker", "the Kafka/Kinesis broker stand-in", "--broker-port"],
+  ["ui", "the UI", "--ui-port"],
 ])("a taken %s port: the message names the server and its flag", async (role, server, flag) => {
   const taken = net.createServer();
   await new Promise<void>((resolve) => taken.listen(0, resolve));
@@ -387,6 +319,8 @@ describe("arguments statefun dev refuses (exit 2, with the usage)", () => {
     [["--endpoint", "example/*=localhost:8000"], "the URL must start with http:// or https://, not localhost:"],
     [["--max-attempts", "0", "app.js"], '--max-attempts must be a whole number from 1 to 9007199254740991, not "0"'],
     [["--ingress-port", "70000", "app.js"], '--ingress-port (0 picks a free port) must be a whole number from 0 to 65535, not "70000"'],
+    [["--ui-port", "x", "app.js"], '--ui-port (0 picks a free port) must be a whole number from 0 to 65535, not "x"'],
+    [["--ui-events", "0", "app.js"], '--ui-events must be a whole number from 1 to 9007199254740991, not "0"'],
     [["--watch"], "--watch reloads an entry's functions; give the entry"],
     [["a.js", "b.js"], "expected at most one entry, got a.js b.js"],
   ])("%j", async (args, reason) => {

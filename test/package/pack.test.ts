@@ -2,7 +2,7 @@
  * The package as users get it: what `prepare` builds (installs from git or a folder run it),
  * what `npm pack` puts in the tarball, and the tarball installed into a new project (from the
  * local npm cache, falling back to the registry mirror) running a function, its `statefun`
- * command, and its types for a TypeScript consumer. The tarball is packed from the build the
+ * command, the UI with its browser code, and its types for a TypeScript consumer. The tarball is packed from the build the
  * test run made (`npm test` builds first), without running `prepare` again.
  */
 import { execFileSync } from "node:child_process";
@@ -32,11 +32,15 @@ function npm(args: readonly string[], cwd: string): string {
   return execFileSync(NPM, [...args], { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
 }
 
-test("prepare builds the package's own code afresh, every entry point included, with nothing but Node's types", () => {
-  expect(manifest.scripts.prepare).toBe(`node -e "require('node:fs').rmSync('dist/src', { recursive: true, force: true })" && tsc -p tsconfig.build.json`);
+test("prepare builds the package's own code afresh, every entry point and the UI's browser code included, with nothing but Node's types", () => {
+  expect(manifest.scripts.prepare).toBe(
+    `node -e "require('node:fs').rmSync('dist/src', { recursive: true, force: true })" && tsc -p tsconfig.build.json && tsc -p src/local/ui/web`,
+  );
   const out = path.join(dir, "prepared");
   execFileSync(process.execPath, [TSC, "-p", "tsconfig.build.json", "--outDir", out], { cwd: ROOT });
-  for (const file of ["src/index.js", "src/index.d.ts", "src/local/index.js", "src/local/index.d.ts", "src/cli/statefun.js", "src/wire/descriptor.json"]) {
+  execFileSync(process.execPath, [TSC, "-p", "src/local/ui/web", "--outDir", path.join(out, "src", "local", "ui", "static")], { cwd: ROOT });
+  const files = ["src/index.js", "src/index.d.ts", "src/local/index.js", "src/local/index.d.ts", "src/cli/statefun.js", "src/wire/descriptor.json", "src/local/ui/static/main.js"];
+  for (const file of files) {
     expect(existsSync(path.join(out, file))).toBe(true);
   }
   expect(existsSync(path.join(out, "test"))).toBe(false);
@@ -60,7 +64,9 @@ test("google-protobuf is an optional peer dependency", () => {
 test("npm pack: the tarball installs into a new project, runs a function, its statefun command and its types", () => {
   const [packed] = JSON.parse(npm(["pack", "--ignore-scripts", "--json", "--pack-destination", dir], ROOT)) as { filename: string; files: { path: string }[] }[];
   const files = packed.files.map((f) => f.path);
-  expect(files).toEqual(expect.arrayContaining(["package.json", "README.md", "dist/src/index.js", "dist/src/index.d.ts", "dist/src/local/index.js", "dist/src/cli/statefun.js"]));
+  expect(files).toEqual(
+    expect.arrayContaining(["package.json", "README.md", "dist/src/index.js", "dist/src/index.d.ts", "dist/src/local/index.js", "dist/src/cli/statefun.js", "dist/src/local/ui/static/main.js"]),
+  );
   expect(files.filter((f) => !f.startsWith("dist/src/") && !f.startsWith("protos/") && !["package.json", "README.md", "LICENSE"].includes(f))).toEqual([]);
 
   const project = path.join(dir, "project");
@@ -85,6 +91,19 @@ rt.runUntilIdle().then(() => process.stdout.write(String(rt.state("example/count
 `,
   );
   expect(execFileSync(process.execPath, ["run.js"], { cwd: project, encoding: "utf8" })).toBe("5");
+  writeFileSync(
+    path.join(project, "inspect.js"),
+    `const { LocalRuntime } = require("statefun-ts/testing");
+const rt = new LocalRuntime();
+rt.inspect().then(async (url) => {
+  const page = await fetch(url);
+  const code = await fetch(url + "static/main.js");
+  process.stdout.write([page.status, code.status, (await page.text()).includes("/static/main.js")].join(" "));
+  rt.close();
+});
+`,
+  );
+  expect(execFileSync(process.execPath, ["inspect.js"], { cwd: project, encoding: "utf8" })).toBe("200 200 true");
   expect(execFileSync(process.execPath, [path.join(project, "node_modules", ".bin", "statefun"), "dev", "--help"], { cwd: project, encoding: "utf8" })).toMatch(/^statefun dev \[<entry>\]/);
 
   writeFileSync(

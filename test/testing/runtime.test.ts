@@ -577,16 +577,17 @@ test("events as lines and as JSON: values decoded, bytes as text or base64, long
   const at = 1_500;
   const to = { typename: "example/p", id: "1" };
   const long = { typename: "io.statefun.types/long", hasValue: true, value: StateFun.longType().serialize(2n ** 40n) };
-  expect(formatEvent({ kind: "state", at, address: to, name: "total", value: long })).toBe('[1.500s] state example/p("1") total = io.statefun.types/long 1099511627776n');
-  expect(eventToJson({ kind: "state", at, address: to, name: "total", value: long })).toEqual({
+  expect(formatEvent({ kind: "state", at, batch: 1, address: to, name: "total", value: long })).toBe('[1.500s] state example/p("1") total = io.statefun.types/long 1099511627776n');
+  expect(eventToJson({ kind: "state", at, batch: 1, address: to, name: "total", value: long })).toEqual({
     kind: "state",
     at,
+    batch: 1,
     address: to,
     name: "total",
     value: { typename: "io.statefun.types/long", value: "1099511627776" },
   });
   const record = { kind: "kafka" as const, topic: "t", key: "k", value: Buffer.from([0xff, 0x00]) };
-  expect(eventToJson({ kind: "egress", at, from: to, egress: "example/k", record })).toMatchObject({ record: { value: { base64: "/wA=" } } });
+  expect(eventToJson({ kind: "egress", at, batch: 1, from: to, egress: "example/k", record })).toMatchObject({ record: { value: { base64: "/wA=" } } });
 });
 
 describe("any SDK over HTTP", () => {
