@@ -7,12 +7,16 @@
  *   official   apache-flink-statefun `http.createServer(sf.handler())`
  *   raw        node:http reading the body and answering fixed, precomputed reply bytes: the
  *              ceiling any SDK's endpoint can reach on this machine
+ *   codec      raw, but decoding each request and encoding a reply of our reply's shape: the
+ *              ceiling of an endpoint that does nothing but the wire codec
+ * A server exits 0 on SIGINT (so `--cpu-prof` writes its profile).
  */
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import express from "express";
 import { serve, stderrLogger, type Logger } from "../src";
-import { bindOfficial, bindOurs, counterShape } from "./workload";
+import { decodeFromFunction, decodeToFunction, encodeFromFunction, type WireFromFunction } from "../src/wire/codec";
+import { bindOfficial, bindOurs, httpShapes } from "./workload";
 
 /** Errors only: a benchmark must not pay for (or print) an info line. */
 const logger: Logger = { ...stderrLogger, info: () => undefined };
@@ -34,23 +38,41 @@ async function start(variant: string): Promise<number> {
     }
     case "official":
       return listen(http.createServer(bindOfficial().handler() as http.RequestListener));
-    case "raw": {
-      const reply = Buffer.from(await bindOurs().handleRequest(counterShape("a", "", 1).bytes));
+    case "raw":
+    case "codec": {
+      // The fixed answer to each request shape, recognised by its size (every shape differs).
+      const sf = bindOurs();
+      const replies = new Map<number, { bytes: Buffer; decoded: WireFromFunction }>();
+      for (const shape of httpShapes()) {
+        const bytes = Buffer.from(await sf.handleRequest(shape.bytes));
+        replies.set(shape.bytes.length, { bytes, decoded: decodeFromFunction(bytes) });
+      }
+      const codec = variant === "codec";
       return listen(
         http.createServer((req, res) => {
           const chunks: Buffer[] = [];
           req.on("data", (c: Buffer) => chunks.push(c));
           req.on("end", () => {
-            res.writeHead(200, { "Content-Type": "application/octet-stream", "Content-Length": reply.length });
-            res.end(reply);
+            const body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+            const reply = replies.get(body.length);
+            if (reply === undefined) {
+              res.writeHead(400).end();
+              return;
+            }
+            // The codec ceiling: decode the request and encode a reply of our reply's shape.
+            const bytes = codec ? (decodeToFunction(body), encodeFromFunction(reply.decoded)) : reply.bytes;
+            res.writeHead(200, { "Content-Type": "application/octet-stream", "Content-Length": bytes.length });
+            res.end(bytes);
           });
         }),
       );
     }
     default:
-      throw new Error(`unknown variant ${variant}; one of serve, handler, express, official, raw`);
+      throw new Error(`unknown variant ${variant}; one of serve, handler, express, official, raw, codec`);
   }
 }
+
+process.on("SIGINT", () => process.exit(0));
 
 start(process.argv[2] ?? "").then(
   (port) => process.stdout.write(JSON.stringify({ port }) + "\n"),

@@ -212,3 +212,8 @@ export function docShape(key = "c", n = 1): Shape {
     },
   };
 }
+
+/** The requests bench:http sends: (a) one invocation, and a batch of 10 of them. */
+export function httpShapes(): Shape[] {
+  return [counterShape("a", "(a) 1 invocation, int state + 1 message", 1), counterShape("b10", "batch of 10 such invocations", 10)];
+}
