@@ -8,11 +8,12 @@
  *   npm run bench:http                  full run (~6 min)
  *   BENCH_QUICK=1 npm run bench:http    smoke run
  * Env: BENCH_HTTP_ROUNDS, BENCH_HTTP_SECONDS (per variant per round), BENCH_HTTP_CONNECTIONS,
- *      BENCH_HTTP_RATE (the fixed rate of the latency run, req/s), BENCH_HTTP_VARIANTS (e.g. "serve,raw").
+ *      BENCH_HTTP_RATE (the fixed rate of the latency run, req/s), BENCH_HTTP_VARIANTS (e.g. "serve,raw"),
+ *      BENCH_HTTP_PIN=0 (do not pin the servers and the load generator to separate CPUs).
  *
  * Requests: shape (a) of bench/core.ts (one invocation that reads and increments an int state
  * and sends one message), and a batch of 10 such invocations. Each server runs in its own
- * process (one of the two cores); autocannon drives it from this process with 32 keep-alive
+ * process (pinned to the last CPU, see PIN); autocannon drives it from this process with 32 keep-alive
  * connections and Buffer bodies (its CLI's `-i` mangles binary). Throughput: every round
  * measures every variant, in an order rotated from round to round; a figure is the median over
  * rounds and a ratio the median of per-round ratios, so the drift of a shared machine hits both
@@ -20,8 +21,9 @@
  * corrected for coordinated omission), p50 and p99. Before measuring, each server's reply to
  * each request is decoded and checked; any non-2xx or error during a run fails the benchmark.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import readline from "node:readline";
 import autocannon from "autocannon";
@@ -64,8 +66,28 @@ interface Server {
   url: string;
 }
 
+/**
+ * On Linux with taskset and two or more CPUs, the servers run on the last CPU and the load
+ * generator on the others, so a server never shares its core with autocannon (whose own CPU use
+ * would otherwise decide how much each server gets). BENCH_HTTP_PIN=0 turns it off.
+ */
+const CPUS = os.availableParallelism();
+const PIN = process.env.BENCH_HTTP_PIN !== "0" && process.platform === "linux" && CPUS >= 2 && hasTaskset();
+function hasTaskset(): boolean {
+  try {
+    execFileSync("taskset", ["-p", String(process.pid)], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+}
+if (PIN) execFileSync("taskset", ["-a", "-p", "-c", `0-${CPUS - 2}`, String(process.pid)], { stdio: "ignore" });
+
 function startServer(variant: string): Promise<Server> {
-  const child = spawn(process.execPath, [path.join(__dirname, "http-server.js"), variant], { stdio: ["ignore", "pipe", "inherit"] });
+  const server = [path.join(__dirname, "http-server.js"), variant];
+  const child = PIN
+    ? spawn("taskset", ["-c", String(CPUS - 1), process.execPath, ...server], { stdio: ["ignore", "pipe", "inherit"] })
+    : spawn(process.execPath, server, { stdio: ["ignore", "pipe", "inherit"] });
   return new Promise((resolve, reject) => {
     child.once("exit", (code) => reject(new Error(`server ${variant} exited with ${code}`)));
     readline.createInterface({ input: child.stdout! }).once("line", (line) => {
@@ -135,7 +157,8 @@ async function main(): Promise<void> {
   const shapes = httpShapes();
   console.log(
     `bench/http: node ${process.version}, ${ROUNDS} rounds × ${SECONDS} s per variant and request, ${CONNECTIONS} connections, ` +
-      `latency at ${fmt(RATE)} req/s for ${LATENCY_SECONDS} s; requests ${shapes.map((s) => `${s.key} ${s.bytes.length} B`).join(", ")}`,
+      `latency at ${fmt(RATE)} req/s for ${LATENCY_SECONDS} s; ` +
+      `${PIN ? `servers on CPU ${CPUS - 1}, load on CPU ${CPUS === 2 ? "0" : `0-${CPUS - 2}`}` : "not pinned to CPUs"}; requests ${shapes.map((s) => `${s.key} ${s.bytes.length} B`).join(", ")}`,
   );
   const servers = new Map<string, Server>();
   const rows: Record<string, unknown>[] = [];
