@@ -51,11 +51,10 @@ function encodingOf(req: IncomingMessage): string {
   return encoding === "identity" ? "" : encoding;
 }
 
-/** What can be refused from the headers alone, before reading a byte of the body. */
-function refuseFromHeaders(req: IncomingMessage, maxBytes: number): RequestRejectedError | null {
+/** What can be refused from the headers alone, before reading a byte of the body (`encoding`: see encodingOf). */
+function refuseFromHeaders(req: IncomingMessage, encoding: string, maxBytes: number): RequestRejectedError | null {
   const length = req.headers?.["content-length"];
   if (length !== undefined && Number(length) > maxBytes) return tooLarge(`${length} bytes`, maxBytes);
-  const encoding = encodingOf(req);
   if (encoding !== "" && DECODERS[encoding] === undefined) {
     return new RequestRejectedError(
       415,
@@ -72,9 +71,8 @@ export interface BodySink {
   refused(error: RequestRejectedError): void;
 }
 
-/** Decodes `body` for its `Content-Encoding` (a no-op without one). */
-function decodeBody(req: IncomingMessage, body: Buffer, maxBytes: number, sink: BodySink): void {
-  const encoding = encodingOf(req);
+/** Decodes `body` for its normalized `Content-Encoding` (a no-op without one). */
+function decodeBody(encoding: string, body: Buffer, maxBytes: number, sink: BodySink): void {
   if (encoding === "") {
     sink.body(body);
     return;
@@ -101,6 +99,7 @@ class BodyRead {
   size = 0;
 
   constructor(
+    readonly encoding: string,
     readonly maxBytes: number,
     readonly sink: BodySink,
   ) {}
@@ -127,7 +126,7 @@ function onEnd(this: Reading): void {
   const read = this[READING] as BodyRead;
   this[READING] = undefined;
   const body = read.more === null ? (read.first ?? EMPTY) : Buffer.concat([read.first as Buffer, ...read.more], read.size);
-  decodeBody(this, body, read.maxBytes, read.sink);
+  decodeBody(read.encoding, body, read.maxBytes, read.sink);
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -137,12 +136,13 @@ const EMPTY = Buffer.alloc(0);
  * answer it with {@link refuseUnread}.
  */
 export function readBody(req: IncomingMessage, maxBytes: number, sink: BodySink): void {
-  const early = refuseFromHeaders(req, maxBytes);
+  const encoding = encodingOf(req);
+  const early = refuseFromHeaders(req, encoding, maxBytes);
   if (early !== null) {
     sink.refused(early);
     return;
   }
-  (req as Reading)[READING] = new BodyRead(maxBytes, sink);
+  (req as Reading)[READING] = new BodyRead(encoding, maxBytes, sink);
   req.on("data", onData);
   req.on("end", onEnd);
 }

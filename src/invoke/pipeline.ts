@@ -21,16 +21,12 @@ export type BatchOutcome = "ok" | "incomplete" | "malformed" | "unknown_function
  */
 export type BatchReporter = (functionType: string, invocations: number, outcome: BatchOutcome, seconds: number) => void;
 
-function asBuffer(body: Uint8Array): Buffer {
-  return Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
-}
-
 function decode(body: Uint8Array): WireToFunction {
   if (!(body instanceof Uint8Array)) {
     throw new MalformedRequestError("the request body must be bytes (a Buffer or Uint8Array)");
   }
   try {
-    return decodeToFunction(asBuffer(body));
+    return decodeToFunction(body);
   } catch (e) {
     throw new MalformedRequestError(
       `the request body (${body.length} bytes) is not a StateFun ToFunction message: ${(e as Error).message}`,

@@ -151,7 +151,7 @@ const FromFunction = type("io.statefun.sdk.reqreply.FromFunction");
  * Decodes a request body (the purpose-built codec of reqreply.ts: what protobufjs decodes,
  * faster). Throws an Error saying where the bytes stop being a ToFunction.
  */
-export function decodeToFunction(bytes: Buffer): WireToFunction {
+export function decodeToFunction(bytes: Uint8Array): WireToFunction {
   return decodeRequest(bytes);
 }
 
