@@ -27,8 +27,6 @@
  */
 import * as path from "node:path";
 import { isDeepStrictEqual } from "node:util";
-import * as v8 from "node:v8";
-import * as vm from "node:vm";
 import protobuf from "protobufjs";
 import { StateFun } from "../src";
 import {
@@ -41,6 +39,7 @@ import {
   type WireTypedValue,
 } from "../src/wire/codec";
 import { decodeToFunction as oursDecode, encodeFromFunction as oursEncode } from "../src/wire/reqreply";
+import { envInt, forceGc, median, QUICK } from "./settings";
 import { bindOurs, counterShape, docShape, type Shape } from "./workload";
 
 // ------------------------------------------------------------------------------------------------
@@ -71,17 +70,6 @@ function protobufjsEncode(message: WireFromFunction): Buffer {
   return finishShared.call(FromFunctionType.encode(message as protobuf.Message, new WellFormedWriter()), true) as Buffer;
 }
 
-const argv = process.argv.slice(2);
-const QUICK = argv.includes("--quick") || /^(1|true|yes)$/i.test(process.env.BENCH_QUICK ?? "");
-
-function envInt(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === "") return fallback;
-  const n = Number(raw);
-  if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} must be a positive number, got ${raw}`);
-  return Math.round(n);
-}
-
 const ROUNDS = envInt("BENCH_ROUNDS", QUICK ? 3 : 21);
 const BUDGET_MS = envInt("BENCH_BUDGET_MS", QUICK ? 30 : 100);
 const WARMUP_MS = envInt("BENCH_WARMUP_MS", QUICK ? 30 : 300);
@@ -90,22 +78,6 @@ const CLOCK_EVERY = 16;
 const CASES_WANTED = process.env.BENCH_CASES ? process.env.BENCH_CASES.split(",").map((s) => s.trim()) : null;
 const VARIANTS_WANTED = process.env.BENCH_VARIANTS ? process.env.BENCH_VARIANTS.split(",").map((s) => s.trim()) : null;
 
-/** A forced minor GC between slices (see bench/core.ts for why not a full one). */
-const forceGc: (() => void) | null = (() => {
-  type Gc = (opts?: { type: "minor" | "major" }) => void;
-  let g = (globalThis as { gc?: Gc }).gc;
-  if (typeof g !== "function") {
-    try {
-      v8.setFlagsFromString("--expose-gc");
-      const fn = vm.runInNewContext("gc") as unknown;
-      g = typeof fn === "function" ? (fn as Gc) : undefined;
-    } catch {
-      g = undefined;
-    }
-  }
-  const gc = g;
-  return gc ? () => gc({ type: "minor" }) : null;
-})();
 
 // ------------------------------------------------------------------------------------------------
 // Messages
@@ -279,12 +251,6 @@ function slice(op: () => unknown, budgetMs: number): number {
     now = process.hrtime.bigint();
   } while (now < deadline);
   return Number(now - start) / ops;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
 type VariantKey = "ours" | "protobufjs";

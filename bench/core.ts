@@ -39,26 +39,14 @@
  * the expected result; the process exits with status 1 if anything differs.
  */
 import { isDeepStrictEqual } from "node:util";
-import * as v8 from "node:v8";
-import * as vm from "node:vm";
 import { handle as officialHandleBytes } from "apache-flink-statefun/dist/handler";
 import { decodeFromFunction, type WireFromFunction } from "../src/wire/codec";
+import { envInt, forceGc, median, QUICK } from "./settings";
 import { bindOfficial, bindOurs, counterShape, docShape, officialFns, type Shape } from "./workload";
 
 // ------------------------------------------------------------------------------------------------
 // Configuration
 // ------------------------------------------------------------------------------------------------
-
-const argv = process.argv.slice(2);
-const QUICK = argv.includes("--quick") || /^(1|true|yes)$/i.test(process.env.BENCH_QUICK ?? "");
-
-function envInt(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === "") return fallback;
-  const n = Number(raw);
-  if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} must be a positive number, got ${raw}`);
-  return Math.round(n);
-}
 
 const ROUNDS = envInt("BENCH_ROUNDS", QUICK ? 2 : 7);
 const BUDGET_MS = envInt("BENCH_BUDGET_MS", QUICK ? 40 : 400);
@@ -71,28 +59,6 @@ const VARIANTS_WANTED = process.env.BENCH_VARIANTS
   ? process.env.BENCH_VARIANTS.split(",").map((s) => s.trim().toLowerCase())
   : null;
 
-/**
- * A forced young-generation GC between slices (when the runtime lets us have one), so one
- * variant's short-lived garbage is not collected on the next one's clock. Deliberately not a
- * full GC: `gc()` (full, memory-reducing) shrinks the new space, and allocation-heavy code then
- * runs ~40% slower for the following hundreds of milliseconds while it grows back (measured on
- * the official SDK: ~38k → ~23k req/s on shape (a)), which would distort every slice.
- */
-const forceGc: (() => void) | null = (() => {
-  type Gc = (opts?: { type: "minor" | "major" }) => void;
-  let g = (globalThis as { gc?: Gc }).gc;
-  if (typeof g !== "function") {
-    try {
-      v8.setFlagsFromString("--expose-gc");
-      const fn = vm.runInNewContext("gc") as unknown;
-      g = typeof fn === "function" ? (fn as Gc) : undefined;
-    } catch {
-      g = undefined;
-    }
-  }
-  const gc = g;
-  return gc ? () => gc({ type: "minor" }) : null;
-})();
 
 
 // ------------------------------------------------------------------------------------------------
@@ -297,12 +263,6 @@ async function slice(run: (bytes: Buffer) => Promise<Uint8Array>, bytes: Buffer,
     now = process.hrtime.bigint();
   } while (now < deadline);
   return ops / (Number(now - start) / 1e9);
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
 interface VariantResult {

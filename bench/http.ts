@@ -28,16 +28,9 @@ import path from "node:path";
 import readline from "node:readline";
 import autocannon from "autocannon";
 import { decodeFromFunction } from "../src/wire/codec";
+import { envInt, median, QUICK } from "./settings";
 import { httpShapes, type Shape } from "./workload";
 
-const QUICK = process.argv.includes("--quick") || /^(1|true|yes)$/i.test(process.env.BENCH_QUICK ?? "");
-function envInt(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === "") return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`${name} must be a positive whole number, got ${raw}`);
-  return n;
-}
 // Many short rounds: a shared machine drifts by tens of percent within seconds, and a ratio is
 // only as good as the two slices it compares being close in time.
 const ROUNDS = envInt("BENCH_HTTP_ROUNDS", QUICK ? 1 : 20);
@@ -143,12 +136,6 @@ async function latency(url: string, shape: Shape): Promise<{ p50: number; p99: n
   });
   check(url, result);
   return { p50: result.latency.p50, p99: result.latency.p99, achieved: result.requests.total / LATENCY_SECONDS };
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
 const fmt = (n: number): string => Math.round(n).toLocaleString("en-US");

@@ -33,6 +33,7 @@ function tempDir(): string {
   return mkdtempSync(path.join(os.tmpdir(), "statefun-dev-"));
 }
 
+/** The playground I/O as a cluster's module writes it; startDev's free-port flags override these ports. */
 const PLAYGROUND = `---
 kind: io.statefun.playground.v1/ingress
 spec:
